@@ -1,0 +1,180 @@
+/* cfidl: the command line. Everything else lives in libcfidlc. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compile.h"
+#include "ir_json.h"
+
+enum { EXIT_OK = 0, EXIT_INPUT_ERRORS = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+	"usage: cfidl [--json OUT.json] [-I DIR]... --files A.fidl [B.fidl...]\n"
+	"             [--files C.fidl ...]\n"
+	"\n"
+	"Compiles FIDL libraries (current and 2018-2020 syntax). Each --files\n"
+	"group is one library, dependencies first; the last group is the\n"
+	"library the outputs describe. Used libraries that are not given are\n"
+	"found as DIR/<library>/*.fidl in the -I folders, then in\n"
+	"$CFIDL_IDL_PATH, then in " CFIDL_IDL_DIR ".\n"
+	"\n"
+	"  --json FILE      write the JSON IR to FILE ('-' for stdout)\n"
+	"  -I DIR           add DIR to the library search folders\n"
+	"  --files FILE...  the files of one library\n"
+	"  --werror         treat warnings as errors\n"
+	"  --help           show this help\n"
+	"  --version        show the version\n"
+	"\n"
+	"Exit status: 0 success, 1 errors in the input, 2 usage error.\n";
+
+typedef struct args {
+	const char *json_out;
+	const char **includes;
+	unsigned include_count;
+	cf_file_group *groups;
+	unsigned group_count;
+	bool werror;
+} args;
+
+static int usage_error(const char *fmt, const char *what)
+{
+	fputs("cfidl: ", stderr);
+	fprintf(stderr, fmt, what);
+	fputs("\nTry 'cfidl --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* Fills a from argv; arrays point into argv (no copies). Returns -1 when
+ * the run should go on, else the exit status. */
+static int parse_args(int argc, char **argv, args *a)
+{
+	a->includes = calloc((size_t)argc, sizeof(*a->includes));
+	a->groups = calloc((size_t)argc, sizeof(*a->groups));
+	if (!a->includes || !a->groups) {
+		fputs("cfidl: out of memory\n", stderr);
+		return EXIT_INPUT_ERRORS;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		} else if (strcmp(arg, "--version") == 0) {
+			printf("cfidl %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		} else if (strcmp(arg, "--werror") == 0) {
+			a->werror = true;
+		} else if (strcmp(arg, "--json") == 0) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a file name", arg);
+			if (a->json_out)
+				return usage_error("%s given twice", arg);
+			a->json_out = argv[++i];
+		} else if (strcmp(arg, "-I") == 0) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a folder", arg);
+			a->includes[a->include_count++] = argv[++i];
+		} else if (strncmp(arg, "-I", 2) == 0) {
+			a->includes[a->include_count++] = arg + 2;
+		} else if (strcmp(arg, "--files") == 0) {
+			cf_file_group *g = &a->groups[a->group_count++];
+			g->paths = (const char *const *)&argv[i + 1];
+			while (i + 1 < argc && argv[i + 1][0] != '-') {
+				g->count++;
+				i++;
+			}
+			if (g->count == 0)
+				return usage_error("%s needs at least one file",
+						   arg);
+		} else {
+			return usage_error("unknown option '%s'", arg);
+		}
+	}
+	if (a->group_count == 0)
+		return usage_error("%s", "no input: give --files");
+	return -1;
+}
+
+/* Writes the IR next to its destination and renames it into place, so a
+ * failed run never leaves a truncated file behind. */
+static bool write_ir(const char *path, const cf_model *model,
+		     const cf_library *lib)
+{
+	if (strcmp(path, "-") == 0) {
+		int err = cf_write_ir(stdout, model, lib);
+		if (!err && fflush(stdout) != 0)
+			err = errno;
+		if (err)
+			fprintf(stderr, "cfidl: cannot write IR: %s\n",
+				strerror(err));
+		return err == 0;
+	}
+	size_t n = strlen(path);
+	char *tmp = malloc(n + sizeof(".XXXXXX"));
+	if (!tmp)
+		return false;
+	memcpy(tmp, path, n);
+	memcpy(tmp + n, ".XXXXXX", sizeof(".XXXXXX"));
+	int fd = mkstemp(tmp);
+	int err = 0;
+	if (fd < 0) {
+		err = errno;
+	} else {
+		FILE *f = fdopen(fd, "w");
+		if (!f) {
+			err = errno;
+			close(fd);
+		} else {
+			err = cf_write_ir(f, model, lib);
+			if (fclose(f) != 0 && !err)
+				err = errno;
+		}
+		if (!err && rename(tmp, path) != 0)
+			err = errno;
+		if (err)
+			unlink(tmp);
+	}
+	if (err)
+		fprintf(stderr, "cfidl: error: cannot write '%s': %s [cf-0301]\n",
+			path, strerror(err));
+	free(tmp);
+	return err == 0;
+}
+
+int main(int argc, char **argv)
+{
+	args a = {0};
+	int status = parse_args(argc, argv, &a);
+	if (status >= 0) {
+		free(a.includes);
+		free(a.groups);
+		return status;
+	}
+
+	cf_compilation c;
+	cf_compilation_init(&c, stderr);
+	c.diags.werror = a.werror;
+	cf_compile_options opts = {
+		.include_dirs = a.includes,
+		.include_count = a.include_count,
+	};
+	bool ok = cf_compile(&c, &opts, a.groups, a.group_count);
+	const cf_library *target = ok ? cf_compilation_target(&c) : NULL;
+	status = EXIT_OK;
+	if (!target) {
+		status = EXIT_INPUT_ERRORS;
+		if (c.diags.errors)
+			fprintf(stderr, "cfidl: %u error%s, %u warning%s\n",
+				c.diags.errors, c.diags.errors == 1 ? "" : "s",
+				c.diags.warnings,
+				c.diags.warnings == 1 ? "" : "s");
+	} else if (a.json_out && !write_ir(a.json_out, &c.model, target)) {
+		status = EXIT_INPUT_ERRORS;
+	}
+	cf_compilation_free(&c);
+	free(a.includes);
+	free(a.groups);
+	return status;
+}
