@@ -151,6 +151,10 @@ typedef struct ast_layout {
 	bool resource_repeated;
 	/* old `xunion` (always flexible) */
 	bool old_xunion;
+	/* Attributes written before an inline layout, e.g.
+	 * `t @generated_name("X") table {...}`. A declared layout's attributes
+	 * are on its ast_decl. */
+	struct ast_attr *attrs;
 	ast_type *subtype; /* enum/bits `: uint32`; NULL when absent */
 	ast_member *members;
 	unsigned member_count;

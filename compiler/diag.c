@@ -1,6 +1,7 @@
 #include "diag.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct diag_entry {
@@ -49,8 +50,40 @@ const char *cf_diag_format(cf_diag_id id)
 	return catalogue[id].format;
 }
 
+/* Length of the valid multi-byte UTF-8 sequence at s, or 0 (ASCII, or
+ * not valid UTF-8). Overlong forms and surrogates are not valid. */
+static size_t utf8_sequence_length(const char *s, size_t avail)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+	uint32_t cp;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (avail < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 /* Echoes the source line with a caret under the column. Control bytes are
- * shown as '?' so that binary input cannot drive the terminal; long lines
+ * and invalid UTF-8 are shown as '?' so that binary input cannot drive the terminal; long lines
  * are cut around the column. */
 static void echo_line(FILE *out, cf_loc loc)
 {
@@ -66,9 +99,17 @@ static void echo_line(FILE *out, cf_loc loc)
 		from = len;
 	size_t to = len - from > MAX_ECHOED_LINE ? from + MAX_ECHOED_LINE : len;
 	fputs("  ", out);
-	for (size_t i = from; i < to; i++) {
-		unsigned char c = (unsigned char)start[i];
-		fputc(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?', out);
+	for (size_t i = from; i < to;) {
+		size_t n = utf8_sequence_length(start + i, to - i);
+		if (n == 0) {
+			unsigned char c = (unsigned char)start[i];
+			fputc(c == '\t' || (c >= 0x20 && c < 0x7f) ? c : '?',
+			      out);
+			i++;
+		} else {
+			fwrite(start + i, 1, n, out);
+			i += n;
+		}
 	}
 	fputs("\n  ", out);
 	for (size_t i = from; i < col && i < to; i++)

@@ -243,6 +243,9 @@ typedef struct cf_decl {
 
 typedef struct cf_library {
 	const char *name; /* "fuchsia.vsock" */
+	/* The model's arena, for passes that allocate (ordinal selectors);
+	 * set by the resolver. */
+	cf_arena *arena;
 	cf_attrs attrs;
 	/* Libraries named by `using`, in first-use order. */
 	struct cf_library **deps;

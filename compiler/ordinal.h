@@ -12,6 +12,11 @@
  * selector is "<library>/<Protocol>.<Method>" or a @selector holding '/'. */
 uint64_t cf_ordinal_hash(const char *selector, size_t len);
 
+/* The hash cf_assign_ordinals uses, cf_ordinal_hash by default. Tests
+ * replace it to reach the ordinal-0 error, which no known selector hashes
+ * to. */
+extern uint64_t (*cf_ordinal_hash_fn)(const char *selector, size_t len);
+
 /* Sets cf_method.selector and .ordinal for every protocol of lib and
  * reports ordinal 0 and collisions within a protocol. Returns false when it
  * reported errors. */
