@@ -242,6 +242,18 @@ static void search_dirs(cf_compilation *c, const cf_compile_options *opts,
 	*count = n;
 }
 
+/* Where u first names library dep in a `using`. */
+static cf_loc using_loc(const lib_unit *u, const char *dep)
+{
+	for (unsigned i = 0; i < u->file_count; i++)
+		for (const ast_using *us = u->files[i]->usings; us;
+		     us = us->next)
+			if (us->library.dotted &&
+			    strcmp(us->library.dotted, dep) == 0)
+				return us->library.loc;
+	return u->files[0]->library.loc;
+}
+
 /* Finds every library used (transitively) and not given, through the
  * search folders. Reports the first use of a library found nowhere. */
 static void load_missing(cf_compilation *c, const cf_compile_options *opts,
@@ -262,7 +274,7 @@ static void load_missing(cf_compilation *c, const cf_compile_options *opts,
 				found = load_library_dir(c, dirs[k], dep,
 							 units);
 			if (!found)
-				cf_report(&c->diags, u->files[0]->library.loc,
+				cf_report(&c->diags, using_loc(u, dep),
 					  CF_DIAG_LIBRARY_NOT_FOUND, dep);
 		}
 	}

@@ -20,7 +20,8 @@ typedef struct cf_compile_options {
 	 * order; the installed IDL folder (CFIDL_IDL_DIR) is searched last. */
 	const char *const *include_dirs;
 	unsigned include_count;
-	/* Overrides CFIDL_IDL_DIR; NULL for the built-in default. */
+	/* Overrides CFIDL_IDL_DIR; NULL for the built-in default, "" for
+	 * none. */
 	const char *builtin_idl_dir;
 } cf_compile_options;
 

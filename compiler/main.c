@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "compile.h"
@@ -97,49 +98,70 @@ static int parse_args(int argc, char **argv, args *a)
 	return -1;
 }
 
-/* Writes the IR next to its destination and renames it into place, so a
- * failed run never leaves a truncated file behind. */
+/* mkstemp makes files 0600; the IR gets the mode a plain fopen gives. */
+static int set_default_mode(int fd)
+{
+	mode_t mask = umask(0);
+	umask(mask);
+	return fchmod(fd, 0666 & ~mask) == 0 ? 0 : errno;
+}
+
+/* Writes the IR into a temporary file beside path and renames it into
+ * place, so a failed run never leaves a truncated file behind. */
+static int write_ir_file(const char *path, const char *tmp_template,
+			 const cf_model *model, const cf_library *lib)
+{
+	char *tmp = strdup(tmp_template);
+	if (!tmp)
+		return ENOMEM;
+	int err = 0;
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		err = errno;
+		free(tmp);
+		return err;
+	}
+	FILE *f = NULL;
+	err = set_default_mode(fd);
+	if (!err && !(f = fdopen(fd, "w")))
+		err = errno;
+	if (f) {
+		err = cf_write_ir(f, model, lib);
+		if (fclose(f) != 0 && !err)
+			err = errno;
+	} else {
+		close(fd);
+	}
+	if (!err && rename(tmp, path) != 0)
+		err = errno;
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
 static bool write_ir(const char *path, const cf_model *model,
 		     const cf_library *lib)
 {
+	int err;
 	if (strcmp(path, "-") == 0) {
-		int err = cf_write_ir(stdout, model, lib);
+		err = cf_write_ir(stdout, model, lib);
 		if (!err && fflush(stdout) != 0)
 			err = errno;
-		if (err)
-			fprintf(stderr, "cfidl: cannot write IR: %s\n",
-				strerror(err));
-		return err == 0;
-	}
-	size_t n = strlen(path);
-	char *tmp = malloc(n + sizeof(".XXXXXX"));
-	if (!tmp)
-		return false;
-	memcpy(tmp, path, n);
-	memcpy(tmp + n, ".XXXXXX", sizeof(".XXXXXX"));
-	int fd = mkstemp(tmp);
-	int err = 0;
-	if (fd < 0) {
-		err = errno;
 	} else {
-		FILE *f = fdopen(fd, "w");
-		if (!f) {
-			err = errno;
-			close(fd);
-		} else {
-			err = cf_write_ir(f, model, lib);
-			if (fclose(f) != 0 && !err)
-				err = errno;
-		}
-		if (!err && rename(tmp, path) != 0)
-			err = errno;
-		if (err)
-			unlink(tmp);
+		size_t n = strlen(path);
+		char *tmpl = malloc(n + sizeof(".XXXXXX"));
+		if (!tmpl)
+			return false;
+		memcpy(tmpl, path, n);
+		memcpy(tmpl + n, ".XXXXXX", sizeof(".XXXXXX"));
+		err = write_ir_file(path, tmpl, model, lib);
+		free(tmpl);
 	}
 	if (err)
-		fprintf(stderr, "cfidl: error: cannot write '%s': %s [cf-0301]\n",
-			path, strerror(err));
-	free(tmp);
+		fprintf(stderr, "cfidl: error: cannot write '%s': %s [%s]\n",
+			path, strerror(err),
+			cf_diag_code(CF_DIAG_CANNOT_WRITE_FILE));
 	return err == 0;
 }
 

@@ -744,8 +744,8 @@ static void test_foreign_decl(void **state)
 	mb_free(&b);
 }
 
-/* Layout puts no limit on member counts (cf-0203 TOO_MANY_MEMBERS is
- * reserved): a 5000-member struct lays out, with exact offsets. */
+/* Layout puts no limit on member counts (sizes are what is checked): a
+ * 5000-member struct lays out, with exact offsets. */
 static void test_many_members(void **state)
 {
 	(void)state;
@@ -762,7 +762,7 @@ static void test_many_members(void **state)
 	s->member_count = N;
 	cf_diags d;
 	assert_true(layout(&b, &d));
-	assert_int_equal(d.count[CF_DIAG_TOO_MANY_MEMBERS], 0);
+	assert_int_equal(d.errors + d.warnings, 0);
 	/* Each uint8 + uint32 pair takes 8 bytes. */
 	assert_int_equal(s->members[N - 1].offset, 8 * (N / 2) - 4);
 	check(&s->shape, (expect){8 * (N / 2), 4, 0, 0, 0, true, false});
