@@ -315,8 +315,8 @@ static void test_comments_and_locations(void **state)
 {
 	(void)state;
 	lex_fixture *f = lex_open("// line comment struct\n"
-	                          "\ta /* block\n"
-	                          "  comment */ b\r\n"
+	                          "\ta\n"
+	                          "             b\r\n"
 	                          "//// not a doc comment\n"
 	                          "  c");
 	expect_tok(f, IDENT, "a", 2, 2);
@@ -335,9 +335,23 @@ static void test_unterminated_comment(void **state)
 	lex_fixture *f = lex_open("a\n  /* never closed\nb c");
 	expect_tok(f, IDENT, "a", 1, 1);
 	assert_int_equal(next(f).kind, END);
-	assert_int_equal(f->diags.count[CF_DIAG_UNTERMINATED_COMMENT], 1);
+	assert_int_equal(f->diags.count[CF_DIAG_BLOCK_COMMENT], 1);
 	assert_int_equal(f->diags.first_loc.line, 2);
 	assert_int_equal(f->diags.first_loc.col, 3);
+	lex_close(f);
+}
+
+/* FIDL has no block comments: one is an error, and lexing goes on after
+ * it with the right positions. */
+static void test_block_comment_is_an_error(void **state)
+{
+	(void)state;
+	lex_fixture *f = lex_open("\ta /* block\n  comment */ b");
+	expect_tok(f, IDENT, "a", 1, 2);
+	expect_tok(f, IDENT, "b", 2, 14);
+	assert_int_equal(f->diags.count[CF_DIAG_BLOCK_COMMENT], 1);
+	assert_int_equal(f->diags.first_loc.line, 1);
+	assert_int_equal(f->diags.first_loc.col, 4);
 	lex_close(f);
 }
 
@@ -571,6 +585,7 @@ int main(void)
 	    cmocka_unit_test(test_unterminated_string),
 	    cmocka_unit_test(test_comments_and_locations),
 	    cmocka_unit_test(test_unterminated_comment),
+	    cmocka_unit_test(test_block_comment_is_an_error),
 	    cmocka_unit_test(test_doc_comments),
 	    cmocka_unit_test(test_unclaimed_doc_comment_warns),
 	    cmocka_unit_test(test_invalid_characters),
