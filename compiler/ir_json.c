@@ -1,12 +1,14 @@
 /* The JSON IR, in fidlc's schema (tools/fidl/fidlc/schema.json) wherever
- * fidlc has the key, with fidlc's key order. Built as a jansson tree, whose
- * objects keep insertion order, then dumped with a 2-space indent: the same
- * model always gives the same bytes. */
+ * fidlc has the key, with fidlc's key order. Streamed through the JSON
+ * writer as the model is walked, with no tree in memory: one function per
+ * IR construct, keys in the order they appear in the output. Nothing but
+ * the model decides the bytes, so the same model gives the same IR. */
 #include "ir_json.h"
+
+#include "json_writer.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +23,7 @@ typedef struct line_index {
 } line_index;
 
 typedef struct writer {
+	cf_json_writer *j;
 	const cf_model *model;
 	const cf_library *lib;
 	line_index *lines;
@@ -192,103 +195,136 @@ static uint32_t loc_length(writer *w, cf_loc loc, const char *name, bool layout)
 	return (uint32_t)(j - i);
 }
 
-/* ---- jansson helpers ---- */
+/* ---- JSON helpers ---- */
 
-/* jansson rejects invalid UTF-8; such bytes become '?' rather than
- * aborting the IR (the lexer reports them anyway). */
-static json_t *jstr_n(const char *s, size_t n)
+static void str(writer *w, const char *s)
 {
-	if (!s) {
-		s = "";
-		n = 0;
-	}
-	json_t *j = json_stringn(s, n);
-	if (j)
-		return j;
-	char *copy = xrealloc(NULL, n);
-	for (size_t i = 0; i < n; i++)
-		copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-	j = json_stringn(copy, n);
-	free(copy);
-	return j ? j : json_string("");
+	cf_json_string(w->j, s);
 }
 
-static json_t *jstr(const char *s)
+static void key(writer *w, const char *k)
 {
-	return jstr_n(s, s ? strlen(s) : 0);
+	cf_json_key(w->j, k);
 }
 
-static void set(json_t *obj, const char *key, json_t *value)
+static void kv_str(writer *w, const char *k, const char *s)
 {
-	json_object_set_new(obj, key, value);
+	key(w, k);
+	str(w, s);
 }
 
-static json_t *shape_json(const cf_shape *s)
+static void kv_strn(writer *w, const char *k, const char *s, size_t n)
 {
-	json_t *o = json_object();
-	set(o, "inline_size", json_integer(s->inline_size));
-	set(o, "alignment", json_integer(s->alignment));
-	set(o, "depth", json_integer(s->depth));
-	set(o, "max_handles", json_integer(s->max_handles));
-	set(o, "max_out_of_line", json_integer(s->max_out_of_line));
-	set(o, "has_padding", json_boolean(s->has_padding));
-	set(o, "has_flexible_envelope", json_boolean(s->has_flexible_envelope));
-	return o;
+	key(w, k);
+	cf_json_stringn(w->j, s, n);
 }
 
-static json_t *location_json(writer *w, cf_loc loc, const char *name,
-                             bool layout)
+static void kv_uint(writer *w, const char *k, uint64_t v)
 {
-	json_t *o = json_object();
+	key(w, k);
+	cf_json_uint(w->j, v);
+}
+
+static void kv_int(writer *w, const char *k, int64_t v)
+{
+	key(w, k);
+	cf_json_int(w->j, v);
+}
+
+static void kv_bool(writer *w, const char *k, bool v)
+{
+	key(w, k);
+	cf_json_bool(w->j, v);
+}
+
+static void kv_empty_array(writer *w, const char *k)
+{
+	key(w, k);
+	cf_json_begin_array(w->j);
+	cf_json_end_array(w->j);
+}
+
+static void begin_object(writer *w)
+{
+	cf_json_begin_object(w->j);
+}
+
+static void end_object(writer *w)
+{
+	cf_json_end_object(w->j);
+}
+
+static void begin_array(writer *w)
+{
+	cf_json_begin_array(w->j);
+}
+
+static void end_array(writer *w)
+{
+	cf_json_end_array(w->j);
+}
+
+static void write_shape(writer *w, const cf_shape *s)
+{
+	begin_object(w);
+	kv_uint(w, "inline_size", s->inline_size);
+	kv_uint(w, "alignment", s->alignment);
+	kv_uint(w, "depth", s->depth);
+	kv_uint(w, "max_handles", s->max_handles);
+	kv_uint(w, "max_out_of_line", s->max_out_of_line);
+	kv_bool(w, "has_padding", s->has_padding);
+	kv_bool(w, "has_flexible_envelope", s->has_flexible_envelope);
+	end_object(w);
+}
+
+static void write_location(writer *w, cf_loc loc, const char *name, bool layout)
+{
+	begin_object(w);
 	if (!loc.src) {
 		/* Synthesised members: fidlc names a virtual file. */
-		set(o, "filename", jstr("generated"));
-		set(o, "line", json_integer(loc.line ? loc.line : 1));
-		set(o, "column", json_integer(1));
-		set(o, "length", json_integer(name ? strlen(name) : 0));
-		return o;
+		kv_str(w, "filename", "generated");
+		kv_uint(w, "line", loc.line ? loc.line : 1);
+		kv_uint(w, "column", 1);
+		kv_uint(w, "length", name ? strlen(name) : 0);
+	} else {
+		kv_str(w, "filename", loc.src->path);
+		kv_uint(w, "line", loc.line ? loc.line : 1);
+		kv_uint(w, "column", loc.col ? loc.col : 1);
+		kv_uint(w, "length", loc_length(w, loc, name, layout));
 	}
-	set(o, "filename", jstr(loc.src->path));
-	set(o, "line", json_integer(loc.line ? loc.line : 1));
-	set(o, "column", json_integer(loc.col ? loc.col : 1));
-	set(o, "length", json_integer(loc_length(w, loc, name, layout)));
-	return o;
+	end_object(w);
 }
 
 /* ---- constants ---- */
 
-static char *value_text(const cf_value *v, size_t *len)
+/* The value as fidlc prints it: in buf, or the string's own bytes. */
+static const char *value_text(const cf_value *v, char *buf, size_t size,
+                              size_t *len)
 {
-	char buf[64];
 	switch (v->kind) {
 	case CF_VALUE_BOOL:
-		snprintf(buf, sizeof(buf), "%s", v->b ? "true" : "false");
+		snprintf(buf, size, "%s", v->b ? "true" : "false");
 		break;
 	case CF_VALUE_INT:
-		snprintf(buf, sizeof(buf), "%" PRId64, v->i);
+		snprintf(buf, size, "%" PRId64, v->i);
 		break;
 	case CF_VALUE_UINT:
-		snprintf(buf, sizeof(buf), "%" PRIu64, v->u);
+		snprintf(buf, size, "%" PRIu64, v->u);
 		break;
 	case CF_VALUE_FLOAT:
 		/* fidlc prints floats with iostream's default precision. */
-		snprintf(buf, sizeof(buf), "%g", v->f);
+		snprintf(buf, size, "%g", v->f);
 		break;
-	case CF_VALUE_STRING: {
-		char *s = xrealloc(NULL, v->str_len + 1);
-		if (v->str_len)
-			memcpy(s, v->str, v->str_len);
-		s[v->str_len] = '\0';
-		*len = v->str_len;
-		return s;
-	}
+	case CF_VALUE_STRING:
+		*len = v->str ? v->str_len : 0;
+		return v->str ? v->str : "";
 	case CF_VALUE_NONE:
 	default:
 		buf[0] = '\0';
 		break;
 	}
 	*len = strlen(buf);
-	return strdup(buf);
+	return buf;
 }
 
 static const char *literal_kind(const cf_value *v)
@@ -303,36 +339,38 @@ static const char *literal_kind(const cf_value *v)
 	}
 }
 
-static json_t *constant_json(const cf_value *v)
+static void write_constant(writer *w, const cf_value *v)
 {
+	char buf[64];
 	size_t vlen;
-	char *text = value_text(v, &vlen);
-	if (!text)
-		abort();
+	const char *text = value_text(v, buf, sizeof(buf), &vlen);
+	/* Without a written expression the value stands for it, up to its
+	 * first NUL. */
 	const char *expr = v->expression ? v->expression : text;
-	json_t *o = json_object();
+	size_t elen = v->expression ? strlen(expr) : strnlen(text, vlen);
+	begin_object(w);
 	if (v->identifier) {
-		set(o, "kind", jstr("identifier"));
-		set(o, "value", jstr_n(text, vlen));
-		set(o, "expression", jstr(expr));
-		set(o, "identifier", jstr(v->identifier));
+		kv_str(w, "kind", "identifier");
+		kv_strn(w, "value", text, vlen);
+		kv_strn(w, "expression", expr, elen);
+		kv_str(w, "identifier", v->identifier);
 	} else if (v->expression && strchr(v->expression, '|') &&
 	           v->kind != CF_VALUE_STRING) {
-		set(o, "kind", jstr("binary_operator"));
-		set(o, "value", jstr_n(text, vlen));
-		set(o, "expression", jstr(expr));
+		kv_str(w, "kind", "binary_operator");
+		kv_strn(w, "value", text, vlen);
+		kv_strn(w, "expression", expr, elen);
 	} else {
-		set(o, "kind", jstr("literal"));
-		set(o, "value", jstr_n(text, vlen));
-		set(o, "expression", jstr(expr));
-		json_t *lit = json_object();
-		set(lit, "kind", jstr(literal_kind(v)));
-		set(lit, "value", jstr_n(text, vlen));
-		set(lit, "expression", jstr(expr));
-		set(o, "literal", lit);
+		kv_str(w, "kind", "literal");
+		kv_strn(w, "value", text, vlen);
+		kv_strn(w, "expression", expr, elen);
+		key(w, "literal");
+		begin_object(w);
+		kv_str(w, "kind", literal_kind(v));
+		kv_strn(w, "value", text, vlen);
+		kv_strn(w, "expression", expr, elen);
+		end_object(w);
 	}
-	free(text);
-	return o;
+	end_object(w);
 }
 
 /* ---- attributes ---- */
@@ -353,381 +391,428 @@ static const char *arg_type(const cf_value *v)
 	}
 }
 
-static json_t *attrs_json(writer *w, const cf_attrs *attrs)
+static void write_attr(writer *w, const cf_attr *at)
 {
-	json_t *a = json_array();
-	for (unsigned i = 0; i < attrs->count; i++) {
-		const cf_attr *at = &attrs->items[i];
-		json_t *o = json_object();
-		set(o, "name", jstr(at->name));
-		json_t *args = json_array();
-		for (unsigned j = 0; j < at->arg_count; j++) {
-			const cf_attr_arg *arg = &at->args[j];
-			json_t *ao = json_object();
-			set(ao, "name", jstr(arg->name ? arg->name : "value"));
-			set(ao, "type", jstr(arg_type(&arg->value)));
-			set(ao, "value", constant_json(&arg->value));
-			set(ao, "location",
-			    location_json(w, at->loc, at->name, false));
-			json_array_append_new(args, ao);
-		}
-		set(o, "arguments", args);
-		set(o, "location", location_json(w, at->loc, at->name, false));
-		json_array_append_new(a, o);
+	begin_object(w);
+	kv_str(w, "name", at->name);
+	key(w, "arguments");
+	begin_array(w);
+	for (unsigned j = 0; j < at->arg_count; j++) {
+		const cf_attr_arg *arg = &at->args[j];
+		begin_object(w);
+		kv_str(w, "name", arg->name ? arg->name : "value");
+		kv_str(w, "type", arg_type(&arg->value));
+		key(w, "value");
+		write_constant(w, &arg->value);
+		key(w, "location");
+		write_location(w, at->loc, at->name, false);
+		end_object(w);
 	}
-	return a;
+	end_array(w);
+	key(w, "location");
+	write_location(w, at->loc, at->name, false);
+	end_object(w);
 }
 
-static void maybe_attrs(writer *w, json_t *o, const cf_attrs *attrs)
+static void write_attrs(writer *w, const cf_attrs *attrs)
 {
-	if (attrs->count)
-		set(o, "maybe_attributes", attrs_json(w, attrs));
+	begin_array(w);
+	for (unsigned i = 0; i < attrs->count; i++)
+		write_attr(w, &attrs->items[i]);
+	end_array(w);
+}
+
+static void maybe_attrs(writer *w, const cf_attrs *attrs)
+{
+	if (!attrs->count)
+		return;
+	key(w, "maybe_attributes");
+	write_attrs(w, attrs);
 }
 
 /* ---- types ---- */
 
 /* fidlc's handle subtype names: the zx object type in lower case. */
-static json_t *handle_subtype_json(const cf_type *t)
+static void write_handle_subtype(writer *w, const cf_type *t)
 {
 	const char *name = t->handle_subtype_name;
-	if (!name || !*name || t->handle_subtype == 0)
-		return jstr("handle");
+	if (!name || !*name || t->handle_subtype == 0) {
+		str(w, "handle");
+		return;
+	}
 	size_t n = strlen(name);
-	char *lower = xrealloc(NULL, n + 1);
+	char small[64];
+	char *lower = n < sizeof(small) ? small : xrealloc(NULL, n);
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
 		lower[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 	}
-	lower[n] = '\0';
-	json_t *j = jstr(lower);
-	free(lower);
-	return j;
+	cf_json_stringn(w->j, lower, n);
+	if (lower != small)
+		free(lower);
 }
 
-static json_t *type_json(const cf_type *t)
+static void write_type(writer *w, const cf_type *t)
 {
-	json_t *o = json_object();
+	begin_object(w);
 	if (!t) {
-		set(o, "kind", jstr("primitive"));
-		set(o, "subtype", jstr("uint32"));
+		kv_str(w, "kind", "primitive");
+		kv_str(w, "subtype", "uint32");
 		cf_shape s = {.inline_size = 4, .alignment = 4};
-		set(o, "type_shape_v2", shape_json(&s));
-		return o;
+		key(w, "type_shape_v2");
+		write_shape(w, &s);
+		end_object(w);
+		return;
 	}
 	switch (t->kind) {
 	case CF_TYPE_PRIMITIVE:
-		set(o, "kind", jstr("primitive"));
-		set(o, "subtype", jstr(cf_prim_name(t->prim)));
+		kv_str(w, "kind", "primitive");
+		kv_str(w, "subtype", cf_prim_name(t->prim));
 		break;
 	case CF_TYPE_STRING:
-		set(o, "kind", jstr("string"));
+		kv_str(w, "kind", "string");
 		if (t->max_count != CF_UNBOUNDED)
-			set(o, "maybe_element_count",
-			    json_integer(t->max_count));
-		set(o, "nullable", json_boolean(t->nullable));
+			kv_uint(w, "maybe_element_count", t->max_count);
+		kv_bool(w, "nullable", t->nullable);
 		break;
 	case CF_TYPE_VECTOR:
-		set(o, "kind", jstr("vector"));
-		set(o, "element_type", type_json(t->element));
+		kv_str(w, "kind", "vector");
+		key(w, "element_type");
+		write_type(w, t->element);
 		if (t->max_count != CF_UNBOUNDED)
-			set(o, "maybe_element_count",
-			    json_integer(t->max_count));
-		set(o, "nullable", json_boolean(t->nullable));
+			kv_uint(w, "maybe_element_count", t->max_count);
+		kv_bool(w, "nullable", t->nullable);
 		break;
 	case CF_TYPE_ARRAY:
-		set(o, "kind", jstr("array"));
-		set(o, "element_type", type_json(t->element));
-		set(o, "element_count", json_integer(t->element_count));
+		kv_str(w, "kind", "array");
+		key(w, "element_type");
+		write_type(w, t->element);
+		kv_uint(w, "element_count", t->element_count);
 		break;
 	case CF_TYPE_HANDLE:
-		set(o, "kind", jstr("handle"));
-		set(o, "obj_type", json_integer(t->handle_subtype));
-		set(o, "subtype", handle_subtype_json(t));
-		set(o, "rights", json_integer(t->handle_rights));
-		set(o, "nullable", json_boolean(t->nullable));
+		kv_str(w, "kind", "handle");
+		kv_uint(w, "obj_type", t->handle_subtype);
+		key(w, "subtype");
+		write_handle_subtype(w, t);
+		kv_uint(w, "rights", t->handle_rights);
+		kv_bool(w, "nullable", t->nullable);
 		if (t->handle_resource)
-			set(o, "resource_identifier", jstr(t->handle_resource));
+			kv_str(w, "resource_identifier", t->handle_resource);
 		break;
 	case CF_TYPE_ENDPOINT: {
 		const char *proto = t->decl ? t->decl->full_name : "";
 		if (t->role == CF_SERVER_END) {
-			set(o, "kind", jstr("request"));
-			set(o, "subtype", jstr(proto));
+			kv_str(w, "kind", "request");
+			kv_str(w, "subtype", proto);
 		} else {
-			set(o, "kind", jstr("identifier"));
-			set(o, "identifier", jstr(proto));
+			kv_str(w, "kind", "identifier");
+			kv_str(w, "identifier", proto);
 		}
-		set(o, "nullable", json_boolean(t->nullable));
-		set(o, "protocol_transport", jstr("Channel"));
+		kv_bool(w, "nullable", t->nullable);
+		kv_str(w, "protocol_transport", "Channel");
 		break;
 	}
 	case CF_TYPE_DECL:
-		set(o, "kind", jstr("identifier"));
-		set(o, "identifier", jstr(t->decl ? t->decl->full_name : ""));
-		set(o, "nullable", json_boolean(t->nullable));
+		kv_str(w, "kind", "identifier");
+		kv_str(w, "identifier", t->decl ? t->decl->full_name : "");
+		kv_bool(w, "nullable", t->nullable);
 		break;
 	case CF_TYPE_FRAMEWORK_ERR:
-		set(o, "kind", jstr("internal"));
-		set(o, "subtype", jstr("framework_error"));
+		kv_str(w, "kind", "internal");
+		kv_str(w, "subtype", "framework_error");
 		break;
 	}
-	set(o, "type_shape_v2", shape_json(&t->shape));
-	return o;
+	key(w, "type_shape_v2");
+	write_shape(w, &t->shape);
+	end_object(w);
 }
 
 /* `"type": ...` and, when the type was named through an alias, fidlc's
  * experimental_maybe_from_alias. */
-static void set_type(json_t *o, const char *key, const cf_type *t)
+static void kv_type(writer *w, const char *k, const cf_type *t)
 {
-	set(o, key, type_json(t));
+	key(w, k);
+	write_type(w, t);
 	if (t && t->from_alias) {
-		json_t *a = json_object();
-		set(a, "name", jstr(t->from_alias));
-		set(a, "args", json_array());
-		set(a, "nullable", json_boolean(t->nullable));
-		set(o, "experimental_maybe_from_alias", a);
+		key(w, "experimental_maybe_from_alias");
+		begin_object(w);
+		kv_str(w, "name", t->from_alias);
+		kv_empty_array(w, "args");
+		kv_bool(w, "nullable", t->nullable);
+		end_object(w);
 	}
 }
 
-/* fidlc's partial_type_ctor for aliases: the constructor's name, its
- * arguments and constraints. */
-static json_t *partial_ctor_json(const cf_type *t)
+/* The name fidlc's partial_type_ctor gives the constructor of t. */
+static const char *ctor_name(const cf_type *t)
 {
-	json_t *o = json_object();
-	json_t *args = json_array();
-	const char *name = "";
-	if (t) {
-		if (t->from_alias) {
-			name = t->from_alias;
-		} else {
-			switch (t->kind) {
-			case CF_TYPE_PRIMITIVE:
-				name = cf_prim_name(t->prim);
-				break;
-			case CF_TYPE_STRING:
-				name = "string";
-				break;
-			case CF_TYPE_VECTOR:
-				name = "vector";
-				json_array_append_new(
-				    args, partial_ctor_json(t->element));
-				break;
-			case CF_TYPE_ARRAY:
-				name = "array";
-				json_array_append_new(
-				    args, partial_ctor_json(t->element));
-				break;
-			case CF_TYPE_HANDLE:
-				name = t->handle_resource ? t->handle_resource
-				                          : "handle";
-				break;
-			case CF_TYPE_ENDPOINT:
-				name =
-				    t->role == CF_SERVER_END
-				        ? "request"
-				        : (t->decl ? t->decl->full_name : "");
-				break;
-			case CF_TYPE_DECL:
-				name = t->decl ? t->decl->full_name : "";
-				break;
-			case CF_TYPE_FRAMEWORK_ERR:
-				name = "framework_err";
-				break;
-			}
-		}
+	if (!t)
+		return "";
+	if (t->from_alias)
+		return t->from_alias;
+	switch (t->kind) {
+	case CF_TYPE_PRIMITIVE:
+		return cf_prim_name(t->prim);
+	case CF_TYPE_STRING:
+		return "string";
+	case CF_TYPE_VECTOR:
+		return "vector";
+	case CF_TYPE_ARRAY:
+		return "array";
+	case CF_TYPE_HANDLE:
+		return t->handle_resource ? t->handle_resource : "handle";
+	case CF_TYPE_ENDPOINT:
+		if (t->role == CF_SERVER_END)
+			return "request";
+		return t->decl ? t->decl->full_name : "";
+	case CF_TYPE_DECL:
+		return t->decl ? t->decl->full_name : "";
+	case CF_TYPE_FRAMEWORK_ERR:
+		return "framework_err";
 	}
-	set(o, "name", jstr(name));
-	set(o, "args", args);
-	set(o, "nullable", json_boolean(t && t->nullable));
+	return "";
+}
+
+/* fidlc's partial_type_ctor for aliases: the constructor's name, its
+ * arguments (the element of a vector or array) and constraints. */
+static void write_partial_ctor(writer *w, const cf_type *t)
+{
+	begin_object(w);
+	kv_str(w, "name", ctor_name(t));
+	key(w, "args");
+	begin_array(w);
+	if (t && !t->from_alias &&
+	    (t->kind == CF_TYPE_VECTOR || t->kind == CF_TYPE_ARRAY))
+		write_partial_ctor(w, t->element);
+	end_array(w);
+	kv_bool(w, "nullable", t && t->nullable);
 	if (t && !t->from_alias &&
 	    (t->kind == CF_TYPE_STRING || t->kind == CF_TYPE_VECTOR) &&
 	    t->max_count != CF_UNBOUNDED) {
 		cf_value v = {.kind = CF_VALUE_UINT, .u = t->max_count};
-		set(o, "maybe_size", constant_json(&v));
+		key(w, "maybe_size");
+		write_constant(w, &v);
 	}
-	return o;
+	end_object(w);
 }
 
 /* ---- declarations ---- */
 
-static json_t *naming_context_json(const cf_decl *d)
+static void write_naming_context(writer *w, const cf_decl *d)
 {
-	json_t *a = json_array();
+	begin_array(w);
 	if (d->anonymous && d->naming_context_count) {
 		for (unsigned i = 0; i < d->naming_context_count; i++)
-			json_array_append_new(a, jstr(d->naming_context[i]));
+			str(w, d->naming_context[i]);
 	} else {
-		json_array_append_new(a, jstr(d->name));
+		str(w, d->name);
 	}
-	return a;
+	end_array(w);
 }
 
 /* @available(deprecated=...) is not supported: nothing is deprecated. */
-static void deprecated(json_t *o)
+static void deprecated(writer *w)
 {
-	set(o, "deprecated", json_false());
+	kv_bool(w, "deprecated", false);
 }
 
-static void decl_head(writer *w, json_t *o, const cf_decl *d, bool ctx)
+static void kv_location(writer *w, cf_loc loc, const char *name, bool layout)
 {
-	set(o, "name", jstr(d->full_name));
-	if (ctx)
-		set(o, "naming_context", naming_context_json(d));
-	set(o, "location", location_json(w, d->loc, d->name, d->anonymous));
-	deprecated(o);
-	maybe_attrs(w, o, &d->attrs);
+	key(w, "location");
+	write_location(w, loc, name, layout);
 }
 
-static json_t *struct_json(writer *w, const cf_decl *d)
+static void decl_head(writer *w, const cf_decl *d, bool ctx)
 {
-	json_t *o = json_object();
-	decl_head(w, o, d, true);
-	json_t *members = json_array();
-	for (unsigned i = 0; i < d->member_count; i++) {
-		const cf_member *m = &d->members[i];
-		json_t *mo = json_object();
-		set_type(mo, "type", m->type);
-		set(mo, "name", jstr(m->name));
-		set(mo, "location", location_json(w, m->loc, m->name, false));
-		deprecated(mo);
-		maybe_attrs(w, mo, &m->attrs);
-		if (m->value.kind != CF_VALUE_NONE)
-			set(mo, "maybe_default_value",
-			    constant_json(&m->value));
-		json_t *fs = json_object();
-		set(fs, "offset", json_integer(m->offset));
-		set(fs, "padding", json_integer(m->padding));
-		set(mo, "field_shape_v2", fs);
-		json_array_append_new(members, mo);
+	kv_str(w, "name", d->full_name);
+	if (ctx) {
+		key(w, "naming_context");
+		write_naming_context(w, d);
 	}
-	set(o, "members", members);
-	set(o, "resource", json_boolean(d->resource));
+	kv_location(w, d->loc, d->name, d->anonymous);
+	deprecated(w);
+	maybe_attrs(w, &d->attrs);
+}
+
+static void kv_shape(writer *w, const cf_shape *s)
+{
+	key(w, "type_shape_v2");
+	write_shape(w, s);
+}
+
+static void write_struct_member(writer *w, const cf_member *m)
+{
+	begin_object(w);
+	kv_type(w, "type", m->type);
+	kv_str(w, "name", m->name);
+	kv_location(w, m->loc, m->name, false);
+	deprecated(w);
+	maybe_attrs(w, &m->attrs);
+	if (m->value.kind != CF_VALUE_NONE) {
+		key(w, "maybe_default_value");
+		write_constant(w, &m->value);
+	}
+	key(w, "field_shape_v2");
+	begin_object(w);
+	kv_uint(w, "offset", m->offset);
+	kv_uint(w, "padding", m->padding);
+	end_object(w);
+	end_object(w);
+}
+
+static void write_struct(writer *w, const cf_decl *d)
+{
+	begin_object(w);
+	decl_head(w, d, true);
+	key(w, "members");
+	begin_array(w);
+	for (unsigned i = 0; i < d->member_count; i++)
+		write_struct_member(w, &d->members[i]);
+	end_array(w);
+	kv_bool(w, "resource", d->resource);
 	/* fidlc's flag marks the struct it generates for `-> () error E`;
 	 * an empty `struct {}` the user wrote is not one. */
 	bool generated_empty = d->is_result_success && d->member_count == 0 &&
 	                       !text_at_is(w, d->loc, "struct");
-	set(o, "is_empty_success_struct", json_boolean(generated_empty));
-	set(o, "type_shape_v2", shape_json(&d->shape));
-	return o;
+	kv_bool(w, "is_empty_success_struct", generated_empty);
+	kv_shape(w, &d->shape);
+	end_object(w);
 }
 
-static json_t *table_or_union_json(writer *w, const cf_decl *d)
+static void write_envelope_member(writer *w, const cf_member *m, bool table)
+{
+	begin_object(w);
+	kv_uint(w, "ordinal", m->ordinal);
+	if (table) {
+		kv_type(w, "type", m->type);
+		kv_str(w, "name", m->name);
+	} else {
+		kv_str(w, "name", m->name);
+		kv_type(w, "type", m->type);
+	}
+	kv_location(w, m->loc, m->name, false);
+	deprecated(w);
+	maybe_attrs(w, &m->attrs);
+	end_object(w);
+}
+
+static void write_table_or_union(writer *w, const cf_decl *d)
 {
 	bool table = d->kind == CF_DECL_TABLE;
-	json_t *o = json_object();
-	decl_head(w, o, d, true);
-	json_t *members = json_array();
+	begin_object(w);
+	decl_head(w, d, true);
+	key(w, "members");
+	begin_array(w);
 	for (unsigned i = 0; i < d->member_count; i++) {
 		const cf_member *m = &d->members[i];
 		/* fidlc's IR has no reserved members (they only shape the
 		 * table's envelope count, already in type_shape_v2). */
-		if (m->reserved || !m->type)
-			continue;
-		json_t *mo = json_object();
-		set(mo, "ordinal", json_integer((json_int_t)m->ordinal));
-		if (table) {
-			set_type(mo, "type", m->type);
-			set(mo, "name", jstr(m->name));
-		} else {
-			set(mo, "name", jstr(m->name));
-			set_type(mo, "type", m->type);
-		}
-		set(mo, "location", location_json(w, m->loc, m->name, false));
-		deprecated(mo);
-		maybe_attrs(w, mo, &m->attrs);
-		json_array_append_new(members, mo);
+		if (!m->reserved && m->type)
+			write_envelope_member(w, m, table);
 	}
-	set(o, "members", members);
-	set(o, "strict", json_boolean(table ? false : d->strict));
-	set(o, "resource", json_boolean(d->resource));
+	end_array(w);
+	kv_bool(w, "strict", table ? false : d->strict);
+	kv_bool(w, "resource", d->resource);
 	if (!table)
-		set(o, "is_result", json_boolean(d->is_result_union));
-	set(o, "type_shape_v2", shape_json(&d->shape));
-	return o;
+		kv_bool(w, "is_result", d->is_result_union);
+	kv_shape(w, &d->shape);
+	end_object(w);
 }
 
-static json_t *enum_or_bits_json(writer *w, const cf_decl *d)
+static void write_enum_member(writer *w, const cf_member *m)
+{
+	begin_object(w);
+	kv_str(w, "name", m->name);
+	kv_location(w, m->loc, m->name, false);
+	deprecated(w);
+	key(w, "value");
+	write_constant(w, &m->value);
+	maybe_attrs(w, &m->attrs);
+	end_object(w);
+}
+
+static void write_enum_or_bits(writer *w, const cf_decl *d)
 {
 	bool is_enum = d->kind == CF_DECL_ENUM;
-	json_t *o = json_object();
-	decl_head(w, o, d, true);
+	begin_object(w);
+	decl_head(w, d, true);
 	if (is_enum) {
 		/* fidlc writes an enum's type as the primitive's name. */
 		cf_prim p = d->subtype && d->subtype->kind == CF_TYPE_PRIMITIVE
 		                ? d->subtype->prim
 		                : CF_PRIM_UINT32;
-		set(o, "type", jstr(cf_prim_name(p)));
+		kv_str(w, "type", cf_prim_name(p));
 	} else {
-		set_type(o, "type", d->subtype);
+		kv_type(w, "type", d->subtype);
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%" PRIu64, d->bits_mask);
-		set(o, "mask", jstr(buf));
+		kv_str(w, "mask", buf);
 	}
-	json_t *members = json_array();
-	for (unsigned i = 0; i < d->member_count; i++) {
-		const cf_member *m = &d->members[i];
-		json_t *mo = json_object();
-		set(mo, "name", jstr(m->name));
-		set(mo, "location", location_json(w, m->loc, m->name, false));
-		deprecated(mo);
-		set(mo, "value", constant_json(&m->value));
-		maybe_attrs(w, mo, &m->attrs);
-		json_array_append_new(members, mo);
-	}
-	set(o, "members", members);
-	set(o, "strict", json_boolean(d->strict));
+	key(w, "members");
+	begin_array(w);
+	for (unsigned i = 0; i < d->member_count; i++)
+		write_enum_member(w, &d->members[i]);
+	end_array(w);
+	kv_bool(w, "strict", d->strict);
 	if (is_enum && !d->strict) {
+		/* A number of the enum's own signedness, as fidlc writes. */
 		const cf_value *u = &d->unknown_value;
-		set(o, "maybe_unknown_value",
-		    u->kind == CF_VALUE_INT ? json_integer(u->i)
-		                            : json_integer((json_int_t)u->u));
+		if (u->kind == CF_VALUE_INT)
+			kv_int(w, "maybe_unknown_value", u->i);
+		else
+			kv_uint(w, "maybe_unknown_value", u->u);
 	}
-	return o;
+	end_object(w);
 }
 
-static json_t *const_json(writer *w, const cf_decl *d)
+static void write_const(writer *w, const cf_decl *d)
 {
-	json_t *o = json_object();
-	decl_head(w, o, d, false);
-	set_type(o, "type", d->const_type);
-	set(o, "value", constant_json(&d->value));
-	return o;
+	begin_object(w);
+	decl_head(w, d, false);
+	kv_type(w, "type", d->const_type);
+	key(w, "value");
+	write_constant(w, &d->value);
+	end_object(w);
 }
 
-static json_t *alias_json(writer *w, const cf_decl *d)
+static void write_alias(writer *w, const cf_decl *d)
 {
-	json_t *o = json_object();
-	decl_head(w, o, d, false);
-	set(o, "partial_type_ctor", partial_ctor_json(d->alias_type));
-	set_type(o, "type", d->alias_type);
-	return o;
+	begin_object(w);
+	decl_head(w, d, false);
+	key(w, "partial_type_ctor");
+	write_partial_ctor(w, d->alias_type);
+	kv_type(w, "type", d->alias_type);
+	end_object(w);
 }
 
-static json_t *resource_json(writer *w, const cf_decl *d)
+static void write_resource_property(writer *w, const cf_decl *d,
+                                    const char *name, const cf_decl *prop)
 {
-	json_t *o = json_object();
-	decl_head(w, o, d, false);
-	set_type(o, "type", d->resource_subtype);
-	json_t *props = json_array();
-	const struct {
-		const char *name;
-		const cf_decl *decl;
-	} p[] = {{"subtype", d->subtype_enum}, {"rights", d->rights_bits}};
-	for (unsigned i = 0; i < 2; i++) {
-		if (!p[i].decl)
-			continue;
-		json_t *po = json_object();
-		set(po, "name", jstr(p[i].name));
-		set(po, "location", location_json(w, d->loc, d->name, false));
-		deprecated(po);
-		cf_type t = {.kind = CF_TYPE_DECL,
-		             .decl = (cf_decl *)p[i].decl,
-		             .shape = p[i].decl->shape};
-		set(po, "type", type_json(&t));
-		json_array_append_new(props, po);
-	}
-	set(o, "properties", props);
-	return o;
+	begin_object(w);
+	kv_str(w, "name", name);
+	kv_location(w, d->loc, d->name, false);
+	deprecated(w);
+	cf_type t = {.kind = CF_TYPE_DECL,
+	             .decl = (cf_decl *)prop,
+	             .shape = prop->shape};
+	key(w, "type");
+	write_type(w, &t);
+	end_object(w);
+}
+
+static void write_resource(writer *w, const cf_decl *d)
+{
+	begin_object(w);
+	decl_head(w, d, false);
+	kv_type(w, "type", d->resource_subtype);
+	key(w, "properties");
+	begin_array(w);
+	if (d->subtype_enum)
+		write_resource_property(w, d, "subtype", d->subtype_enum);
+	if (d->rights_bits)
+		write_resource_property(w, d, "rights", d->rights_bits);
+	end_array(w);
+	end_object(w);
 }
 
 static const char *openness_name(cf_openness o)
@@ -742,52 +827,93 @@ static const char *openness_name(cf_openness o)
 	}
 }
 
-static json_t *method_json(writer *w, const cf_method *m)
+static void kv_plain_type(writer *w, const char *k, const cf_type *t)
 {
-	json_t *o = json_object();
-	set(o, "ordinal", json_integer((json_int_t)m->ordinal));
-	set(o, "name", jstr(m->name));
-	set(o, "strict", json_boolean(m->strict));
-	set(o, "location", location_json(w, m->loc, m->name, false));
-	deprecated(o);
-	set(o, "has_request", json_boolean(m->has_request));
-	maybe_attrs(w, o, &m->attrs);
-	if (m->has_request && m->request_payload)
-		set(o, "maybe_request_payload", type_json(m->request_payload));
-	set(o, "has_response", json_boolean(m->has_response));
-	if (m->has_response && m->response_payload)
-		set(o, "maybe_response_payload",
-		    type_json(m->response_payload));
-	set(o, "is_composed", json_boolean(m->composed));
-	set(o, "has_error", json_boolean(m->has_error));
-	if (m->success_payload)
-		set(o, "maybe_response_success_type",
-		    type_json(m->success_payload));
-	if (m->error_type)
-		set(o, "maybe_response_err_type", type_json(m->error_type));
-	return o;
+	key(w, k);
+	write_type(w, t);
 }
 
-static json_t *protocol_json(writer *w, const cf_decl *d)
+static void write_method(writer *w, const cf_method *m)
 {
-	json_t *o = json_object();
-	decl_head(w, o, d, false);
-	set(o, "openness", jstr(openness_name(d->openness)));
-	json_t *composed = json_array();
-	for (unsigned i = 0; i < d->composed_count; i++) {
-		const cf_decl *c = d->composed[i];
-		json_t *co = json_object();
-		set(co, "name", jstr(c->full_name));
-		set(co, "location", location_json(w, c->loc, c->name, false));
-		deprecated(co);
-		json_array_append_new(composed, co);
-	}
-	set(o, "composed_protocols", composed);
-	json_t *methods = json_array();
+	begin_object(w);
+	kv_uint(w, "ordinal", m->ordinal);
+	kv_str(w, "name", m->name);
+	kv_bool(w, "strict", m->strict);
+	kv_location(w, m->loc, m->name, false);
+	deprecated(w);
+	kv_bool(w, "has_request", m->has_request);
+	maybe_attrs(w, &m->attrs);
+	if (m->has_request && m->request_payload)
+		kv_plain_type(w, "maybe_request_payload", m->request_payload);
+	kv_bool(w, "has_response", m->has_response);
+	if (m->has_response && m->response_payload)
+		kv_plain_type(w, "maybe_response_payload", m->response_payload);
+	kv_bool(w, "is_composed", m->composed);
+	kv_bool(w, "has_error", m->has_error);
+	if (m->success_payload)
+		kv_plain_type(w, "maybe_response_success_type",
+		              m->success_payload);
+	if (m->error_type)
+		kv_plain_type(w, "maybe_response_err_type", m->error_type);
+	end_object(w);
+}
+
+static void write_composed(writer *w, const cf_decl *c)
+{
+	begin_object(w);
+	kv_str(w, "name", c->full_name);
+	kv_location(w, c->loc, c->name, false);
+	deprecated(w);
+	end_object(w);
+}
+
+static void write_protocol(writer *w, const cf_decl *d)
+{
+	begin_object(w);
+	decl_head(w, d, false);
+	kv_str(w, "openness", openness_name(d->openness));
+	key(w, "composed_protocols");
+	begin_array(w);
+	for (unsigned i = 0; i < d->composed_count; i++)
+		write_composed(w, d->composed[i]);
+	end_array(w);
+	key(w, "methods");
+	begin_array(w);
 	for (unsigned i = 0; i < d->method_count; i++)
-		json_array_append_new(methods, method_json(w, &d->methods[i]));
-	set(o, "methods", methods);
-	return o;
+		write_method(w, &d->methods[i]);
+	end_array(w);
+	end_object(w);
+}
+
+static void write_decl(writer *w, const cf_decl *d)
+{
+	switch (d->kind) {
+	case CF_DECL_STRUCT:
+		write_struct(w, d);
+		return;
+	case CF_DECL_TABLE:
+	case CF_DECL_UNION:
+		write_table_or_union(w, d);
+		return;
+	case CF_DECL_ENUM:
+	case CF_DECL_BITS:
+		write_enum_or_bits(w, d);
+		return;
+	case CF_DECL_CONST:
+		write_const(w, d);
+		return;
+	case CF_DECL_ALIAS:
+		write_alias(w, d);
+		return;
+	case CF_DECL_RESOURCE:
+		write_resource(w, d);
+		return;
+	case CF_DECL_PROTOCOL:
+		write_protocol(w, d);
+		return;
+	}
+	begin_object(w);
+	end_object(w);
 }
 
 /* ---- sorted groups ---- */
@@ -848,52 +974,33 @@ static decl_list of_kind(const cf_library *lib, cf_decl_kind kind)
 	return l;
 }
 
-static json_t *decl_json(writer *w, const cf_decl *d)
+/* `declarations`: full name to kind, and for a dependency's external
+ * view whether structs, tables and unions are resources. */
+static void write_declarations_map(writer *w, const cf_library *lib,
+                                   bool external)
 {
-	switch (d->kind) {
-	case CF_DECL_STRUCT:
-		return struct_json(w, d);
-	case CF_DECL_TABLE:
-	case CF_DECL_UNION:
-		return table_or_union_json(w, d);
-	case CF_DECL_ENUM:
-	case CF_DECL_BITS:
-		return enum_or_bits_json(w, d);
-	case CF_DECL_CONST:
-		return const_json(w, d);
-	case CF_DECL_ALIAS:
-		return alias_json(w, d);
-	case CF_DECL_RESOURCE:
-		return resource_json(w, d);
-	case CF_DECL_PROTOCOL:
-		return protocol_json(w, d);
-	}
-	return json_object();
-}
-
-static json_t *declarations_map(const cf_library *lib, bool external)
-{
-	json_t *o = json_object();
+	begin_object(w);
 	for (size_t k = 0; k < sizeof(kind_order) / sizeof(kind_order[0]);
 	     k++) {
 		decl_list l = of_kind(lib, kind_order[k]);
 		for (unsigned i = 0; i < l.count; i++) {
 			const cf_decl *d = l.items[i];
 			if (!external) {
-				set(o, d->full_name, jstr(kind_key(d->kind)));
+				kv_str(w, d->full_name, kind_key(d->kind));
 				continue;
 			}
-			json_t *e = json_object();
-			set(e, "kind", jstr(kind_key(d->kind)));
+			key(w, d->full_name);
+			begin_object(w);
+			kv_str(w, "kind", kind_key(d->kind));
 			if (d->kind == CF_DECL_STRUCT ||
 			    d->kind == CF_DECL_TABLE ||
 			    d->kind == CF_DECL_UNION)
-				set(e, "resource", json_boolean(d->resource));
-			set(o, d->full_name, e);
+				kv_bool(w, "resource", d->resource);
+			end_object(w);
 		}
 		free(l.items);
 	}
-	return o;
+	end_object(w);
 }
 
 static void add_external(decl_list *ext, const cf_library *lib,
@@ -931,8 +1038,9 @@ static int cmp_lib_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static json_t *dependencies_json(const cf_library *lib, const decl_list *ext)
+static void write_dependencies(writer *w, const decl_list *ext)
 {
+	const cf_library *lib = w->lib;
 	unsigned cap = lib->dep_count + ext->count + 1, n = 0;
 	const cf_library **deps = xrealloc(NULL, sizeof(*deps) * cap);
 	for (unsigned i = 0; i < lib->dep_count + ext->count; i++) {
@@ -950,145 +1058,85 @@ static json_t *dependencies_json(const cf_library *lib, const decl_list *ext)
 	}
 	if (n > 1)
 		qsort(deps, n, sizeof(*deps), cmp_lib_name);
-	json_t *a = json_array();
+	begin_array(w);
 	for (unsigned i = 0; i < n; i++) {
-		json_t *o = json_object();
-		set(o, "name", jstr(deps[i]->name));
-		set(o, "declarations", declarations_map(deps[i], true));
-		json_array_append_new(a, o);
+		begin_object(w);
+		kv_str(w, "name", deps[i]->name);
+		key(w, "declarations");
+		write_declarations_map(w, deps[i], true);
+		end_object(w);
 	}
+	end_array(w);
 	free(deps);
-	return a;
 }
 
-/* ---- streaming output ----
- *
- * The IR of a large library is big; building it as one jansson tree would
- * hold all of it in memory. The top level is written by hand instead, and
- * each declaration is built, dumped and freed on its own. The bytes are
- * those jansson would write for the whole tree with JSON_INDENT(2): nested
- * dumps are re-indented (JSON strings never hold a raw newline). */
-
-typedef struct stream {
-	FILE *out;
-	bool first_key;
-	unsigned items; /* in the array being written */
-	bool failed;
-} stream;
-
-/* Dumps v (consumed) with every line after the first indented. */
-static void emit(stream *st, json_t *v, unsigned indent)
-{
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
-	json_decref(v);
-	if (!text) {
-		st->failed = true;
-		return;
-	}
-	static const char spaces[] = "        ";
-	const char *p = text;
-	for (;;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-		if (n && fwrite(p, 1, n, st->out) != n)
-			st->failed = true;
-		if (!nl)
-			break;
-		fwrite(spaces, 1, indent < 8 ? indent : 8, st->out);
-		p = nl + 1;
-	}
-	free(text);
-}
-
-static void key(stream *st, const char *k)
-{
-	fputs(st->first_key ? "\n  " : ",\n  ", st->out);
-	st->first_key = false;
-	emit(st, jstr(k), 2);
-	fputs(": ", st->out);
-}
-
-static void member(stream *st, const char *k, json_t *v)
-{
-	key(st, k);
-	emit(st, v, 2);
-}
-
-static void array_begin(stream *st, const char *k)
-{
-	key(st, k);
-	fputc('[', st->out);
-	st->items = 0;
-}
-
-static void array_item(stream *st, json_t *v)
-{
-	fputs(st->items++ ? ",\n    " : "\n    ", st->out);
-	emit(st, v, 4);
-}
-
-static void array_end(stream *st)
-{
-	fputs(st->items ? "\n  ]" : "]", st->out);
-}
-
-static void group(stream *st, writer *w, const char *k, cf_decl_kind kind)
+/* `<k>`: the library's declarations of one kind, sorted by full name. */
+static void write_group(writer *w, const char *k, cf_decl_kind kind)
 {
 	decl_list l = of_kind(w->lib, kind);
-	array_begin(st, k);
+	key(w, k);
+	begin_array(w);
 	for (unsigned i = 0; i < l.count; i++)
-		array_item(st, decl_json(w, l.items[i]));
-	array_end(st);
+		write_decl(w, l.items[i]);
+	end_array(w);
 	free(l.items);
 }
 
-static void write_library(stream *st, writer *w)
+static void write_library(writer *w)
 {
 	const cf_library *lib = w->lib;
-	fputc('{', st->out);
-	st->first_key = true;
-	member(st, "name", jstr(lib->name));
-	member(st, "platform", jstr("unversioned"));
-	member(st, "available", json_object());
-	if (lib->attrs.count)
-		member(st, "maybe_attributes", attrs_json(w, &lib->attrs));
-	member(st, "experiments", json_array());
+	begin_object(w);
+	kv_str(w, "name", lib->name);
+	kv_str(w, "platform", "unversioned");
+	key(w, "available");
+	begin_object(w);
+	end_object(w);
+	maybe_attrs(w, &lib->attrs);
+	kv_empty_array(w, "experiments");
 	decl_list ext = external_structs(lib);
-	member(st, "library_dependencies", dependencies_json(lib, &ext));
-	group(st, w, "bits_declarations", CF_DECL_BITS);
-	group(st, w, "const_declarations", CF_DECL_CONST);
-	group(st, w, "enum_declarations", CF_DECL_ENUM);
-	group(st, w, "experimental_resource_declarations", CF_DECL_RESOURCE);
-	group(st, w, "protocol_declarations", CF_DECL_PROTOCOL);
-	member(st, "service_declarations", json_array());
-	group(st, w, "struct_declarations", CF_DECL_STRUCT);
-	array_begin(st, "external_struct_declarations");
+	key(w, "library_dependencies");
+	write_dependencies(w, &ext);
+	write_group(w, "bits_declarations", CF_DECL_BITS);
+	write_group(w, "const_declarations", CF_DECL_CONST);
+	write_group(w, "enum_declarations", CF_DECL_ENUM);
+	write_group(w, "experimental_resource_declarations", CF_DECL_RESOURCE);
+	write_group(w, "protocol_declarations", CF_DECL_PROTOCOL);
+	kv_empty_array(w, "service_declarations");
+	write_group(w, "struct_declarations", CF_DECL_STRUCT);
+	key(w, "external_struct_declarations");
+	begin_array(w);
 	for (unsigned i = 0; i < ext.count; i++)
-		array_item(st, struct_json(w, ext.items[i]));
-	array_end(st);
+		write_struct(w, ext.items[i]);
+	end_array(w);
 	free(ext.items);
-	group(st, w, "table_declarations", CF_DECL_TABLE);
-	group(st, w, "union_declarations", CF_DECL_UNION);
-	group(st, w, "alias_declarations", CF_DECL_ALIAS);
-	member(st, "new_type_declarations", json_array());
-	array_begin(st, "declaration_order");
+	write_group(w, "table_declarations", CF_DECL_TABLE);
+	write_group(w, "union_declarations", CF_DECL_UNION);
+	write_group(w, "alias_declarations", CF_DECL_ALIAS);
+	kv_empty_array(w, "new_type_declarations");
+	key(w, "declaration_order");
+	begin_array(w);
 	for (unsigned i = 0; i < lib->decl_count; i++)
-		array_item(st, jstr(lib->decls[i]->full_name));
-	array_end(st);
-	member(st, "declarations", declarations_map(lib, false));
-	fputs("\n}\n", st->out);
+		str(w, lib->decls[i]->full_name);
+	end_array(w);
+	key(w, "declarations");
+	write_declarations_map(w, lib, false);
+	end_object(w);
 }
 
 int cf_write_ir(FILE *out, const cf_model *model, const cf_library *lib)
 {
-	writer w = {.model = model, .lib = lib};
-	stream st = {.out = out};
-	errno = 0;
-	write_library(&st, &w);
+	/* The writer holds its 64 KiB buffer: too big for the stack of a
+	 * library function. */
+	cf_json_writer *j = malloc(sizeof(*j));
+	if (!j)
+		return ENOMEM;
+	cf_json_init(j, out);
+	writer w = {.j = j, .model = model, .lib = lib};
+	write_library(&w);
 	for (unsigned i = 0; i < w.line_count; i++)
 		free(w.lines[i].starts);
 	free(w.lines);
-	if (fflush(out) == EOF || ferror(out) || st.failed)
-		return errno ? errno : EIO;
-	return 0;
+	int err = cf_json_finish(j);
+	free(j);
+	return err;
 }
