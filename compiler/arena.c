@@ -48,9 +48,11 @@ void *cf_arena_alloc(cf_arena *arena, size_t size)
 		rounded = ARENA_ALIGN;
 	cf_arena_block *b = arena->head;
 	if (!b || b->size - b->used < rounded) {
-		/* Oversized requests get a block of their own, placed behind the
-		 * current one so the current block's free space is not wasted. */
-		size_t cap = rounded > ARENA_BLOCK_SIZE ? rounded : ARENA_BLOCK_SIZE;
+		/* Oversized requests get a block of their own, placed behind
+		 * the current one so the current block's free space is not
+		 * wasted. */
+		size_t cap =
+		    rounded > ARENA_BLOCK_SIZE ? rounded : ARENA_BLOCK_SIZE;
 		cf_arena_block *nb = malloc(sizeof(*nb) + cap);
 		if (!nb)
 			out_of_memory();

@@ -1,5 +1,6 @@
 /* Bump allocator that owns every AST and model node of one compilation.
- * Nothing allocated from an arena is freed alone: cf_arena_destroy frees all. */
+ * Nothing allocated from an arena is freed alone: cf_arena_destroy frees all.
+ */
 #ifndef CFIDL_COMPILER_ARENA_H
 #define CFIDL_COMPILER_ARENA_H
 
@@ -22,7 +23,7 @@ char *cf_arena_strdup(cf_arena *arena, const char *s);
 char *cf_arena_strndup(cf_arena *arena, const char *s, size_t n);
 /* printf into arena memory. */
 char *cf_arena_printf(cf_arena *arena, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #define CF_NEW(arena, type) ((type *)cf_arena_alloc((arena), sizeof(type)))
 #define CF_NEW_ARRAY(arena, type, n)                                           \

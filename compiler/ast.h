@@ -33,7 +33,8 @@ typedef struct ast_name {
  * `MyEnum.A`) and `|` of them. */
 typedef enum ast_const_kind {
 	AST_CONST_NUMBER, /* text holds the literal as written */
-	AST_CONST_STRING, /* text holds the decoded value, value_len its length */
+	AST_CONST_STRING, /* text holds the decoded value, value_len its length
+	                   */
 	AST_CONST_TRUE,
 	AST_CONST_FALSE,
 	AST_CONST_NAME,
@@ -46,7 +47,7 @@ typedef struct ast_const {
 	const char *text;  /* NUMBER: literal; STRING: decoded bytes */
 	uint32_t text_len; /* STRING: decoded length (may hold NUL) */
 	const char *raw;   /* STRING: the literal as written, quotes included */
-	ast_name name;	   /* NAME */
+	ast_name name;     /* NAME */
 	struct ast_const *left, *right; /* OR */
 } ast_const;
 
@@ -97,7 +98,8 @@ typedef struct ast_type {
 	unsigned param_count;
 	ast_constraint *constraints;
 	unsigned constraint_count;
-	/* `:<...>` was written with brackets (so `:<>` is a valid empty list). */
+	/* `:<...>` was written with brackets (so `:<>` is a valid empty list).
+	 */
 	bool constraints_bracketed;
 	/* Old syntax `T?`. The new syntax's `optional` stays a constraint. */
 	bool nullable;
@@ -174,7 +176,7 @@ typedef struct ast_method {
 	/* has_response: `-> (...)`. For events the payload is in response. */
 	bool has_response;
 	ast_type *response;
-	ast_type *error; /* `error T`; NULL when absent */
+	ast_type *error;           /* `error T`; NULL when absent */
 	bool has_explicit_ordinal; /* old `1: M(...)`; kept only to warn */
 	cf_loc explicit_ordinal_loc;
 	struct ast_method *next;
@@ -194,12 +196,12 @@ typedef struct ast_protocol {
 } ast_protocol;
 
 typedef enum ast_decl_kind {
-	AST_DECL_CONST,	   /* const NAME T = value; (old: const T NAME = value;) */
-	AST_DECL_ALIAS,	   /* alias NAME = T; (old: using NAME = T;) */
+	AST_DECL_CONST, /* const NAME T = value; (old: const T NAME = value;) */
+	AST_DECL_ALIAS, /* alias NAME = T; (old: using NAME = T;) */
 	AST_DECL_LAYOUT,   /* type NAME = layout; (old: struct NAME {...}) */
 	AST_DECL_PROTOCOL, /* protocol / old interface */
-	/* resource_definition NAME : T { properties { subtype E; rights R; }; };
-	 * (how the zx library declares Handle) */
+	/* resource_definition NAME : T { properties { subtype E; rights R; };
+	 * }; (how the zx library declares Handle) */
 	AST_DECL_RESOURCE,
 } ast_decl_kind;
 

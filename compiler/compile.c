@@ -18,7 +18,7 @@ typedef struct lib_unit {
 	const char **deps;
 	unsigned dep_count;
 	bool explicit_group; /* given with --files, not found by search */
-	int mark;	     /* 0 new, 1 visiting, 2 done (ordering) */
+	int mark;            /* 0 new, 1 visiting, 2 done (ordering) */
 } lib_unit;
 
 typedef struct unit_list {
@@ -96,7 +96,7 @@ static lib_unit *list_find(const unit_list *l, const char *name)
 /* Parses the sources into a unit. Returns NULL when no file named its
  * library (each such file was reported). */
 static lib_unit *make_unit(cf_compilation *c, cf_source *const *srcs,
-			   unsigned count, bool explicit_group)
+                           unsigned count, bool explicit_group)
 {
 	lib_unit *u = CF_NEW(&c->arena, lib_unit);
 	u->files = CF_NEW_ARRAY(&c->arena, ast_file *, count ? count : 1);
@@ -114,8 +114,8 @@ static lib_unit *make_unit(cf_compilation *c, cf_source *const *srcs,
 	/* Dependencies of every file, without repeats. */
 	for (unsigned i = 0; i < u->file_count; i++) {
 		const char **names = NULL;
-		unsigned n = cf_file_dependencies(u->files[i], &names,
-						  &c->arena);
+		unsigned n =
+		    cf_file_dependencies(u->files[i], &names, &c->arena);
 		for (unsigned j = 0; j < n; j++) {
 			bool seen = false;
 			for (unsigned k = 0; k < u->dep_count && !seen; k++)
@@ -123,10 +123,9 @@ static lib_unit *make_unit(cf_compilation *c, cf_source *const *srcs,
 			if (seen)
 				continue;
 			const char **nd = CF_NEW_ARRAY(&c->arena, const char *,
-						       u->dep_count + 1);
+			                               u->dep_count + 1);
 			if (u->dep_count)
-				memcpy(nd, u->deps,
-				       u->dep_count * sizeof(*nd));
+				memcpy(nd, u->deps, u->dep_count * sizeof(*nd));
 			nd[u->dep_count++] = names[j];
 			u->deps = nd;
 		}
@@ -160,10 +159,10 @@ static bool safe_library_name(const char *name)
 	return true;
 }
 
-/* Reads the .fidl files of DIR/<name> in name order. Returns false when the folder
- * does not exist or holds no .fidl file. */
+/* Reads the .fidl files of DIR/<name> in name order. Returns false when the
+ * folder does not exist or holds no .fidl file. */
 static bool load_library_dir(cf_compilation *c, const char *dir,
-			     const char *name, unit_list *units)
+                             const char *name, unit_list *units)
 {
 	char *path = cf_arena_printf(&c->arena, "%s/%s", dir, name);
 	DIR *d = opendir(path);
@@ -177,14 +176,14 @@ static bool load_library_dir(cf_compilation *c, const char *dir,
 			continue;
 		if (count == cap) {
 			cap = cap ? cap * 2 : 8;
-			const char **n = CF_NEW_ARRAY(&c->arena, const char *,
-						      cap);
+			const char **n =
+			    CF_NEW_ARRAY(&c->arena, const char *, cap);
 			if (count)
 				memcpy(n, names, count * sizeof(*n));
 			names = n;
 		}
-		names[count++] = cf_arena_printf(&c->arena, "%s/%s", path,
-						 e->d_name);
+		names[count++] =
+		    cf_arena_printf(&c->arena, "%s/%s", path, e->d_name);
 	}
 	closedir(d);
 	if (count == 0)
@@ -197,7 +196,7 @@ static bool load_library_dir(cf_compilation *c, const char *dir,
 		int err = cf_source_load(names[i], &src);
 		if (err) {
 			cf_report(&c->diags, no_loc(), CF_DIAG_CANNOT_READ_FILE,
-				  names[i], strerror(err));
+			          names[i], strerror(err));
 			continue;
 		}
 		keep_source(c, src);
@@ -212,7 +211,7 @@ static bool load_library_dir(cf_compilation *c, const char *dir,
 /* The folders searched for used libraries: -I folders, then each entry
  * of CFIDL_IDL_PATH (colon separated), then the installed IDL. */
 static void search_dirs(cf_compilation *c, const cf_compile_options *opts,
-			const char ***out, unsigned *count)
+                        const char ***out, unsigned *count)
 {
 	unsigned cap = (opts ? opts->include_count : 0) + 2;
 	const char *env = getenv("CFIDL_IDL_PATH");
@@ -234,8 +233,8 @@ static void search_dirs(cf_compilation *c, const cf_compile_options *opts,
 		}
 	}
 	const char *builtin = opts && opts->builtin_idl_dir
-				      ? opts->builtin_idl_dir
-				      : CFIDL_IDL_DIR;
+	                          ? opts->builtin_idl_dir
+	                          : CFIDL_IDL_DIR;
 	if (builtin && *builtin)
 		dirs[n++] = builtin;
 	*out = dirs;
@@ -257,7 +256,7 @@ static cf_loc using_loc(const lib_unit *u, const char *dep)
 /* Finds every library used (transitively) and not given, through the
  * search folders. Reports the first use of a library found nowhere. */
 static void load_missing(cf_compilation *c, const cf_compile_options *opts,
-			 unit_list *units)
+                         unit_list *units)
 {
 	const char **dirs;
 	unsigned dir_count;
@@ -271,11 +270,11 @@ static void load_missing(cf_compilation *c, const cf_compile_options *opts,
 				continue;
 			bool found = false;
 			for (unsigned k = 0; k < dir_count && !found; k++)
-				found = load_library_dir(c, dirs[k], dep,
-							 units);
+				found =
+				    load_library_dir(c, dirs[k], dep, units);
 			if (!found)
 				cf_report(&c->diags, using_loc(u, dep),
-					  CF_DIAG_LIBRARY_NOT_FOUND, dep);
+				          CF_DIAG_LIBRARY_NOT_FOUND, dep);
 		}
 	}
 }
@@ -283,7 +282,7 @@ static void load_missing(cf_compilation *c, const cf_compile_options *opts,
 /* Depth-first ordering, dependencies first. Reports a cycle once, at the
  * library that closes it. */
 static bool order_visit(cf_compilation *c, unit_list *units, lib_unit *u,
-			unit_list *out, const char **stack, unsigned depth)
+                        unit_list *out, const char **stack, unsigned depth)
 {
 	if (u->mark == 2)
 		return true;
@@ -294,11 +293,11 @@ static bool order_visit(cf_compilation *c, unit_list *units, lib_unit *u,
 		while (strcmp(stack[from], u->name) != 0)
 			from++;
 		for (unsigned i = from; i <= depth; i++)
-			path = cf_arena_printf(&c->arena, "%s%s%s", path,
-					       i > from ? " -> " : "",
-					       stack[i]);
+			path =
+			    cf_arena_printf(&c->arena, "%s%s%s", path,
+			                    i > from ? " -> " : "", stack[i]);
 		cf_report(&c->diags, u->files[0]->library.loc,
-			  CF_DIAG_LIBRARY_CYCLE, path);
+		          CF_DIAG_LIBRARY_CYCLE, path);
 		return false;
 	}
 	u->mark = 1;
@@ -314,7 +313,7 @@ static bool order_visit(cf_compilation *c, unit_list *units, lib_unit *u,
 }
 
 static bool compile_units(cf_compilation *c, const cf_compile_options *opts,
-			  unit_list *units)
+                          unit_list *units)
 {
 	if (cf_diags_failed(&c->diags))
 		return false;
@@ -325,7 +324,7 @@ static bool compile_units(cf_compilation *c, const cf_compile_options *opts,
 	/* The target (the last group given) goes last: visit it last. */
 	unit_list order = {0};
 	const char **stack =
-		CF_NEW_ARRAY(&c->arena, const char *, units->count + 1);
+	    CF_NEW_ARRAY(&c->arena, const char *, units->count + 1);
 	lib_unit *target = NULL;
 	for (unsigned i = 0; i < units->count; i++)
 		if (units->items[i]->explicit_group)
@@ -340,7 +339,7 @@ static bool compile_units(cf_compilation *c, const cf_compile_options *opts,
 	for (unsigned i = 0; i < order.count; i++) {
 		lib_unit *u = order.items[i];
 		cf_library *lib = cf_resolve_library(&c->model, u->files,
-						     u->file_count, &c->diags);
+		                                     u->file_count, &c->diags);
 		if (!lib || cf_diags_failed(&c->diags))
 			return false;
 		if (!cf_layout_library(lib, &c->diags) ||
@@ -351,13 +350,13 @@ static bool compile_units(cf_compilation *c, const cf_compile_options *opts,
 }
 
 bool cf_compile(cf_compilation *c, const cf_compile_options *opts,
-		const cf_file_group *groups, unsigned group_count)
+                const cf_file_group *groups, unsigned group_count)
 {
 	unit_list units = {0};
 	for (unsigned g = 0; g < group_count; g++) {
 		cf_source **srcs =
-			CF_NEW_ARRAY(&c->arena, cf_source *,
-				     groups[g].count ? groups[g].count : 1);
+		    CF_NEW_ARRAY(&c->arena, cf_source *,
+		                 groups[g].count ? groups[g].count : 1);
 		unsigned loaded = 0;
 		for (unsigned i = 0; i < groups[g].count; i++) {
 			const char *path = groups[g].paths[i];
@@ -365,14 +364,14 @@ bool cf_compile(cf_compilation *c, const cf_compile_options *opts,
 			int err = cf_source_load(path, &src);
 			if (err == EFBIG) {
 				cf_report(&c->diags, no_loc(),
-					  CF_DIAG_FILE_TOO_LARGE, path,
-					  (unsigned)CF_MAX_SOURCE_BYTES);
+				          CF_DIAG_FILE_TOO_LARGE, path,
+				          (unsigned)CF_MAX_SOURCE_BYTES);
 				continue;
 			}
 			if (err) {
 				cf_report(&c->diags, no_loc(),
-					  CF_DIAG_CANNOT_READ_FILE, path,
-					  strerror(err));
+				          CF_DIAG_CANNOT_READ_FILE, path,
+				          strerror(err));
 				continue;
 			}
 			keep_source(c, src);
@@ -383,7 +382,7 @@ bool cf_compile(cf_compilation *c, const cf_compile_options *opts,
 			continue;
 		if (list_find(&units, u->name)) {
 			cf_report(&c->diags, u->files[0]->library.loc,
-				  CF_DIAG_DUPLICATE_LIBRARY, u->name);
+			          CF_DIAG_DUPLICATE_LIBRARY, u->name);
 			continue;
 		}
 		list_push(&c->arena, &units, u);
@@ -392,14 +391,15 @@ bool cf_compile(cf_compilation *c, const cf_compile_options *opts,
 }
 
 bool cf_compile_memory(cf_compilation *c, const cf_compile_options *opts,
-		       const char *const *names, const char *const *texts,
-		       const size_t *lengths, unsigned count)
+                       const char *const *names, const char *const *texts,
+                       const size_t *lengths, unsigned count)
 {
-	cf_source **srcs = CF_NEW_ARRAY(&c->arena, cf_source *, count ? count : 1);
+	cf_source **srcs =
+	    CF_NEW_ARRAY(&c->arena, cf_source *, count ? count : 1);
 	for (unsigned i = 0; i < count; i++) {
-		srcs[i] = cf_source_from_memory(
-			names[i], texts[i],
-			lengths ? lengths[i] : strlen(texts[i]));
+		srcs[i] = cf_source_from_memory(names[i], texts[i],
+		                                lengths ? lengths[i]
+		                                        : strlen(texts[i]));
 		if (!srcs[i]) {
 			fputs("cfidl: out of memory\n", stderr);
 			abort();

@@ -16,8 +16,9 @@ typedef struct cf_file_group {
 } cf_file_group;
 
 typedef struct cf_compile_options {
-	/* Folders searched for a used library as DIR/<library>/ (its .fidl files), in
-	 * order; the installed IDL folder (CFIDL_IDL_DIR) is searched last. */
+	/* Folders searched for a used library as DIR/<library>/ (its .fidl
+	 * files), in order; the installed IDL folder (CFIDL_IDL_DIR) is
+	 * searched last. */
 	const char *const *include_dirs;
 	unsigned include_count;
 	/* Overrides CFIDL_IDL_DIR; NULL for the built-in default, "" for
@@ -42,14 +43,14 @@ void cf_compilation_free(cf_compilation *c);
  * used but not given are looked up in the include folders. Returns true on
  * success; errors were reported to c->diags otherwise. */
 bool cf_compile(cf_compilation *c, const cf_compile_options *opts,
-		const cf_file_group *groups, unsigned group_count);
+                const cf_file_group *groups, unsigned group_count);
 
 /* Compiles sources held in memory as one library; the libraries it uses
  * are found in opts' folders (for tests and the fuzzer). lengths may be
  * NULL for NUL-terminated texts; texts may hold NUL bytes otherwise. */
 bool cf_compile_memory(cf_compilation *c, const cf_compile_options *opts,
-		       const char *const *names, const char *const *texts,
-		       const size_t *lengths, unsigned count);
+                       const char *const *names, const char *const *texts,
+                       const size_t *lengths, unsigned count);
 
 /* The target library after a successful compile, or NULL. */
 const cf_library *cf_compilation_target(const cf_compilation *c);

@@ -31,7 +31,7 @@ const char *cf_diag_code(cf_diag_id id)
 		return "cf-????";
 	if (!codes[id][0])
 		snprintf(codes[id], sizeof(codes[id]), "cf-%04d",
-			 catalogue[id].number);
+		         catalogue[id].number);
 	return codes[id];
 }
 
@@ -83,8 +83,8 @@ static size_t utf8_sequence_length(const char *s, size_t avail)
 }
 
 /* Echoes the source line with a caret under the column. Control bytes are
- * and invalid UTF-8 are shown as '?' so that binary input cannot drive the terminal; long lines
- * are cut around the column. */
+ * and invalid UTF-8 are shown as '?' so that binary input cannot drive the
+ * terminal; long lines are cut around the column. */
 static void echo_line(FILE *out, cf_loc loc)
 {
 	const char *start;
@@ -138,7 +138,7 @@ bool cf_report(cf_diags *d, cf_loc loc, cf_diag_id id, ...)
 	if (d->out) {
 		if (loc.src && loc.line)
 			fprintf(d->out, "%s:%u:%u: ", loc.src->path, loc.line,
-				loc.col);
+			        loc.col);
 		else if (loc.src)
 			fprintf(d->out, "%s: ", loc.src->path);
 		else

@@ -18,12 +18,13 @@ typedef enum cf_diag_id {
 } cf_diag_id;
 
 typedef struct cf_diags {
-	FILE *out;	     /* where diagnostics go; NULL = silent (tests, fuzzing) */
-	unsigned errors;     /* errors reported (not counting suppressed ones) */
+	FILE *out; /* where diagnostics go; NULL = silent (tests, fuzzing) */
+	unsigned errors; /* errors reported (not counting suppressed ones) */
 	unsigned warnings;
-	unsigned max_errors; /* stop reporting after this many; 0 = default 50 */
-	bool werror;	     /* treat warnings as errors */
-	bool limit_hit;      /* max_errors was reached */
+	unsigned
+	    max_errors; /* stop reporting after this many; 0 = default 50 */
+	bool werror;    /* treat warnings as errors */
+	bool limit_hit; /* max_errors was reached */
 	/* The first and the last diagnostic reported, for tests. */
 	bool any;
 	cf_diag_id first_id;

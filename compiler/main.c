@@ -12,23 +12,23 @@
 enum { EXIT_OK = 0, EXIT_INPUT_ERRORS = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
-	"usage: cfidl [--json OUT.json] [-I DIR]... --files A.fidl [B.fidl...]\n"
-	"             [--files C.fidl ...]\n"
-	"\n"
-	"Compiles FIDL libraries (current and 2018-2020 syntax). Each --files\n"
-	"group is one library, dependencies first; the last group is the\n"
-	"library the outputs describe. Used libraries that are not given are\n"
-	"found as DIR/<library>/*.fidl in the -I folders, then in\n"
-	"$CFIDL_IDL_PATH, then in " CFIDL_IDL_DIR ".\n"
-	"\n"
-	"  --json FILE      write the JSON IR to FILE ('-' for stdout)\n"
-	"  -I DIR           add DIR to the library search folders\n"
-	"  --files FILE...  the files of one library\n"
-	"  --werror         treat warnings as errors\n"
-	"  --help           show this help\n"
-	"  --version        show the version\n"
-	"\n"
-	"Exit status: 0 success, 1 errors in the input, 2 usage error.\n";
+    "usage: cfidl [--json OUT.json] [-I DIR]... --files A.fidl [B.fidl...]\n"
+    "             [--files C.fidl ...]\n"
+    "\n"
+    "Compiles FIDL libraries (current and 2018-2020 syntax). Each --files\n"
+    "group is one library, dependencies first; the last group is the\n"
+    "library the outputs describe. Used libraries that are not given are\n"
+    "found as DIR/<library>/*.fidl in the -I folders, then in\n"
+    "$CFIDL_IDL_PATH, then in " CFIDL_IDL_DIR ".\n"
+    "\n"
+    "  --json FILE      write the JSON IR to FILE ('-' for stdout)\n"
+    "  -I DIR           add DIR to the library search folders\n"
+    "  --files FILE...  the files of one library\n"
+    "  --werror         treat warnings as errors\n"
+    "  --help           show this help\n"
+    "  --version        show the version\n"
+    "\n"
+    "Exit status: 0 success, 1 errors in the input, 2 usage error.\n";
 
 typedef struct args {
 	const char *json_out;
@@ -88,7 +88,7 @@ static int parse_args(int argc, char **argv, args *a)
 			}
 			if (g->count == 0)
 				return usage_error("%s needs at least one file",
-						   arg);
+				                   arg);
 		} else {
 			return usage_error("unknown option '%s'", arg);
 		}
@@ -109,7 +109,7 @@ static int set_default_mode(int fd)
 /* Writes the IR into a temporary file beside path and renames it into
  * place, so a failed run never leaves a truncated file behind. */
 static int write_ir_file(const char *path, const char *tmp_template,
-			 const cf_model *model, const cf_library *lib)
+                         const cf_model *model, const cf_library *lib)
 {
 	char *tmp = strdup(tmp_template);
 	if (!tmp)
@@ -141,7 +141,7 @@ static int write_ir_file(const char *path, const char *tmp_template,
 }
 
 static bool write_ir(const char *path, const cf_model *model,
-		     const cf_library *lib)
+                     const cf_library *lib)
 {
 	int err;
 	if (strcmp(path, "-") == 0) {
@@ -160,8 +160,8 @@ static bool write_ir(const char *path, const cf_model *model,
 	}
 	if (err)
 		fprintf(stderr, "cfidl: error: cannot write '%s': %s [%s]\n",
-			path, strerror(err),
-			cf_diag_code(CF_DIAG_CANNOT_WRITE_FILE));
+		        path, strerror(err),
+		        cf_diag_code(CF_DIAG_CANNOT_WRITE_FILE));
 	return err == 0;
 }
 
@@ -179,8 +179,8 @@ int main(int argc, char **argv)
 	cf_compilation_init(&c, stderr);
 	c.diags.werror = a.werror;
 	cf_compile_options opts = {
-		.include_dirs = a.includes,
-		.include_count = a.include_count,
+	    .include_dirs = a.includes,
+	    .include_count = a.include_count,
 	};
 	bool ok = cf_compile(&c, &opts, a.groups, a.group_count);
 	const cf_library *target = ok ? cf_compilation_target(&c) : NULL;
@@ -189,9 +189,9 @@ int main(int argc, char **argv)
 		status = EXIT_INPUT_ERRORS;
 		if (c.diags.errors)
 			fprintf(stderr, "cfidl: %u error%s, %u warning%s\n",
-				c.diags.errors, c.diags.errors == 1 ? "" : "s",
-				c.diags.warnings,
-				c.diags.warnings == 1 ? "" : "s");
+			        c.diags.errors, c.diags.errors == 1 ? "" : "s",
+			        c.diags.warnings,
+			        c.diags.warnings == 1 ? "" : "s");
 	} else if (a.json_out && !write_ir(a.json_out, &c.model, target)) {
 		status = EXIT_INPUT_ERRORS;
 	}

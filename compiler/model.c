@@ -7,12 +7,12 @@ static const struct {
 	const char *name;
 	uint32_t size;
 } prims[] = {
-	[CF_PRIM_BOOL] = {"bool", 1},	    [CF_PRIM_INT8] = {"int8", 1},
-	[CF_PRIM_INT16] = {"int16", 2},	    [CF_PRIM_INT32] = {"int32", 4},
-	[CF_PRIM_INT64] = {"int64", 8},	    [CF_PRIM_UINT8] = {"uint8", 1},
-	[CF_PRIM_UINT16] = {"uint16", 2},   [CF_PRIM_UINT32] = {"uint32", 4},
-	[CF_PRIM_UINT64] = {"uint64", 8},   [CF_PRIM_FLOAT32] = {"float32", 4},
-	[CF_PRIM_FLOAT64] = {"float64", 8},
+    [CF_PRIM_BOOL] = {"bool", 1},       [CF_PRIM_INT8] = {"int8", 1},
+    [CF_PRIM_INT16] = {"int16", 2},     [CF_PRIM_INT32] = {"int32", 4},
+    [CF_PRIM_INT64] = {"int64", 8},     [CF_PRIM_UINT8] = {"uint8", 1},
+    [CF_PRIM_UINT16] = {"uint16", 2},   [CF_PRIM_UINT32] = {"uint32", 4},
+    [CF_PRIM_UINT64] = {"uint64", 8},   [CF_PRIM_FLOAT32] = {"float32", 4},
+    [CF_PRIM_FLOAT64] = {"float64", 8},
 };
 
 const char *cf_prim_name(cf_prim prim)

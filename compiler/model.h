@@ -46,8 +46,8 @@ typedef struct cf_shape {
 typedef enum cf_value_kind {
 	CF_VALUE_NONE,
 	CF_VALUE_BOOL,
-	CF_VALUE_INT,	/* signed integer types */
-	CF_VALUE_UINT,	/* unsigned integer types, bits */
+	CF_VALUE_INT,  /* signed integer types */
+	CF_VALUE_UINT, /* unsigned integer types, bits */
 	CF_VALUE_FLOAT,
 	CF_VALUE_STRING,
 } cf_value_kind;
@@ -74,7 +74,8 @@ typedef struct cf_attr_arg {
 } cf_attr_arg;
 
 typedef struct cf_attr {
-	const char *name; /* normalised to lower snake case: "doc", "selector" */
+	const char
+	    *name; /* normalised to lower snake case: "doc", "selector" */
 	cf_attr_arg *args;
 	unsigned arg_count;
 	cf_loc loc;
@@ -107,9 +108,9 @@ typedef struct cf_type {
 	/* Optional: `string:optional`, `box<S>` / old `S?`, optional union,
 	 * handle or endpoint. A struct type with nullable set is a box. */
 	bool nullable;
-	cf_prim prim;		 /* PRIMITIVE */
-	uint32_t max_count;	 /* STRING, VECTOR: bound, or CF_UNBOUNDED */
-	uint32_t element_count;	 /* ARRAY */
+	cf_prim prim;            /* PRIMITIVE */
+	uint32_t max_count;      /* STRING, VECTOR: bound, or CF_UNBOUNDED */
+	uint32_t element_count;  /* ARRAY */
 	struct cf_type *element; /* VECTOR, ARRAY */
 	/* HANDLE: zx_obj_type_t value (0 = any) and its zx name ("SOCKET");
 	 * rights are CF_RIGHTS_SAME unless constrained. */
@@ -119,8 +120,8 @@ typedef struct cf_type {
 	/* The resource_definition that declared the handle type, e.g.
 	 * "zx/Handle"; NULL for the old syntax's builtin `handle`. */
 	const char *handle_resource;
-	cf_endpoint_role role;	/* ENDPOINT */
-	struct cf_decl *decl;	/* DECL: the layout; ENDPOINT: the protocol */
+	cf_endpoint_role role; /* ENDPOINT */
+	struct cf_decl *decl;  /* DECL: the layout; ENDPOINT: the protocol */
 	/* When the type was named through an alias: "lib/Alias". */
 	const char *from_alias;
 	/* True when values of this type can hold handles. */
@@ -134,7 +135,7 @@ typedef struct cf_member {
 	const char *name; /* NULL for reserved table/union members */
 	cf_loc loc;
 	cf_attrs attrs;
-	cf_type *type;	  /* struct/table/union, NULL when reserved */
+	cf_type *type;    /* struct/table/union, NULL when reserved */
 	uint64_t ordinal; /* table/union: 1.. */
 	bool reserved;
 	/* enum/bits: the member's value. struct: the default (kind NONE when

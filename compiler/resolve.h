@@ -14,11 +14,11 @@
  * and cf_assign_ordinals. Returns the library (possibly incomplete when
  * errors were reported), or NULL when nothing could be resolved. */
 cf_library *cf_resolve_library(cf_model *model, ast_file *const *files,
-			       unsigned file_count, cf_diags *diags);
+                               unsigned file_count, cf_diags *diags);
 
 /* The library names a file's `using` lines need, for ordering libraries
  * before they are resolved. */
 unsigned cf_file_dependencies(const ast_file *file, const char ***names_out,
-			      cf_arena *arena);
+                              cf_arena *arena);
 
 #endif

@@ -89,7 +89,7 @@ void cf_source_free(cf_source *src)
 }
 
 int cf_source_line(const cf_source *src, uint32_t line, const char **start,
-		   size_t *len)
+                   size_t *len)
 {
 	if (!src || line == 0)
 		return 0;

@@ -25,13 +25,14 @@ enum { CF_MAX_SOURCE_BYTES = 64 * 1024 * 1024 };
  * file over CF_MAX_SOURCE_BYTES). The caller owns *out: cf_source_free it. */
 int cf_source_load(const char *path, cf_source **out);
 /* Wraps a copy of text (which may hold NUL bytes) named path. */
-cf_source *cf_source_from_memory(const char *path, const char *text, size_t len);
+cf_source *cf_source_from_memory(const char *path, const char *text,
+                                 size_t len);
 /* Accepts NULL. */
 void cf_source_free(cf_source *src);
 
 /* The text of 1-based line `line` (without its newline): start and length.
  * Returns 0 when the line does not exist. */
 int cf_source_line(const cf_source *src, uint32_t line, const char **start,
-		   size_t *len);
+                   size_t *len);
 
 #endif

@@ -2,11 +2,11 @@
  * -I folders, CFIDL_IDL_PATH and the installed IDL, ordering libraries, and
  * its own diagnostics (cf-0300 cannot read, cf-0302 not found, cf-0303 given
  * twice, cf-0304 too large, cf-0105 library cycle). */
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,14 +68,14 @@ static int teardown(void **state)
 /* Compiles the given files as one group, the target, searching dirs;
  * builtin is the installed-IDL stand-in ("" = none). */
 static bool compile_one(cf_compilation *c, const char *const *paths,
-			unsigned count, const char *const *dirs,
-			unsigned dir_count, const char *builtin)
+                        unsigned count, const char *const *dirs,
+                        unsigned dir_count, const char *builtin)
 {
 	cf_compilation_init(c, NULL);
 	cf_compile_options opts = {
-		.include_dirs = dirs,
-		.include_count = dir_count,
-		.builtin_idl_dir = builtin,
+	    .include_dirs = dirs,
+	    .include_count = dir_count,
+	    .builtin_idl_dir = builtin,
 	};
 	cf_file_group g = {.paths = paths, .count = count};
 	return cf_compile(c, &opts, &g, 1);
@@ -128,7 +128,8 @@ static void test_unreadable_file_in_include_dir(void **state)
 	if (geteuid() == 0) {
 		/* root reads mode-000 files; the error path is covered by
 		 * test_missing_file_is_cf0300. */
-		print_message("# skip: running as root, mode 000 is readable\n");
+		print_message(
+		    "# skip: running as root, mode 000 is readable\n");
 		return;
 	}
 	make_dir(s, "inc");
@@ -151,13 +152,12 @@ static void test_library_found_through_include(void **state)
 	make_dir(s, "inc/dep.lib");
 	/* Two files, read in name order. */
 	write_file(join(s, "inc/dep.lib/b.fidl"),
-		   "library dep.lib;\ntype B = struct { a A; };\n");
+	           "library dep.lib;\ntype B = struct { a A; };\n");
 	write_file(join(s, "inc/dep.lib/a.fidl"),
-		   "library dep.lib;\ntype A = struct { x uint64; };\n");
+	           "library dep.lib;\ntype A = struct { x uint64; };\n");
 	write_file(join(s, "inc/dep.lib/notes.txt"), "not fidl\n");
-	write_file(join(s, "main.fidl"),
-		   "library main;\nusing dep.lib;\n"
-		   "type M = struct { b dep.lib.B; };\n");
+	write_file(join(s, "main.fidl"), "library main;\nusing dep.lib;\n"
+	                                 "type M = struct { b dep.lib.B; };\n");
 	const char *paths[] = {join(s, "main.fidl")};
 	const char *dirs[] = {join(s, "inc")};
 	cf_compilation c;
@@ -182,18 +182,19 @@ static void test_first_include_dir_wins(void **state)
 	make_dir(s, "two");
 	make_dir(s, "two/dep");
 	write_file(join(s, "one/dep/d.fidl"),
-		   "library dep;\ntype T = struct { x uint8; };\n");
+	           "library dep;\ntype T = struct { x uint8; };\n");
 	write_file(join(s, "two/dep/d.fidl"),
-		   "library dep;\ntype T = struct { x uint64; };\n");
-	write_file(join(s, "main.fidl"),
-		   "library main;\nusing dep;\ntype M = struct { t dep.T; };\n");
+	           "library dep;\ntype T = struct { x uint64; };\n");
+	write_file(
+	    join(s, "main.fidl"),
+	    "library main;\nusing dep;\ntype M = struct { t dep.T; };\n");
 	const char *paths[] = {join(s, "main.fidl")};
 	const char *dirs[] = {join(s, "two"), join(s, "one")};
 	cf_compilation c;
 	assert_true(compile_one(&c, paths, 1, dirs, 2, ""));
 	assert_int_equal(
-		cf_library_find(cf_compilation_target(&c), "M")->shape.inline_size,
-		8);
+	    cf_library_find(cf_compilation_target(&c), "M")->shape.inline_size,
+	    8);
 	cf_compilation_free(&c);
 }
 
@@ -205,13 +206,13 @@ static void test_env_path_and_builtin_dir(void **state)
 	make_dir(s, "builtin");
 	make_dir(s, "builtin/from.builtin");
 	write_file(join(s, "env/from.env/e.fidl"),
-		   "library from.env;\nconst E uint32 = 1;\n");
+	           "library from.env;\nconst E uint32 = 1;\n");
 	write_file(join(s, "builtin/from.builtin/b.fidl"),
-		   "library from.builtin;\nconst B uint32 = 2;\n");
+	           "library from.builtin;\nconst B uint32 = 2;\n");
 	write_file(join(s, "main.fidl"),
-		   "library main;\nusing from.env;\nusing from.builtin;\n"
-		   "const M uint32 = from.env.E;\nconst N uint32 = "
-		   "from.builtin.B;\n");
+	           "library main;\nusing from.env;\nusing from.builtin;\n"
+	           "const M uint32 = from.env.E;\nconst N uint32 = "
+	           "from.builtin.B;\n");
 	char env[300];
 	snprintf(env, sizeof(env), "/nonexistent-cfidl::%s", join(s, "env"));
 	setenv("CFIDL_IDL_PATH", env, 1);
@@ -255,11 +256,11 @@ static void test_groups_in_dependency_order(void **state)
 {
 	scratch *s = *state;
 	write_file(join(s, "a.fidl"),
-		   "library a;\nusing b;\ntype A = struct { b b.B; };\n");
+	           "library a;\nusing b;\ntype A = struct { b b.B; };\n");
 	write_file(join(s, "b.fidl"),
-		   "library b;\ntype B = struct { x uint16; };\n");
+	           "library b;\ntype B = struct { x uint16; };\n");
 	write_file(join(s, "t.fidl"),
-		   "library t;\nusing a;\ntype T = struct { a a.A; };\n");
+	           "library t;\nusing a;\ntype T = struct { a a.A; };\n");
 	/* Given out of order: the driver sorts, the target stays last. */
 	const char *ga[] = {join(s, "a.fidl")};
 	const char *gb[] = {join(s, "b.fidl")};
@@ -348,31 +349,30 @@ static void test_file_without_library_gives_no_target(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_missing_file_is_cf0300,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_folder_as_file_is_cf0300,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversized_file_is_cf0304,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_unreadable_file_in_include_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_library_found_through_include, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_first_include_dir_wins,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_env_path_and_builtin_dir,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_unsafe_library_name_is_not_searched, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(test_groups_in_dependency_order,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_library_cycle_is_cf0105,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_same_library_twice_is_cf0303, setup, teardown),
-		cmocka_unit_test(test_memory_sources_may_hold_nul),
-		cmocka_unit_test(test_file_without_library_gives_no_target),
+	    cmocka_unit_test_setup_teardown(test_missing_file_is_cf0300, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_folder_as_file_is_cf0300,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversized_file_is_cf0304,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unreadable_file_in_include_dir,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_library_found_through_include,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_include_dir_wins, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_env_path_and_builtin_dir,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_unsafe_library_name_is_not_searched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_groups_in_dependency_order,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_library_cycle_is_cf0105, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_same_library_twice_is_cf0303,
+	                                    setup, teardown),
+	    cmocka_unit_test(test_memory_sources_may_hold_nul),
+	    cmocka_unit_test(test_file_without_library_gives_no_target),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
