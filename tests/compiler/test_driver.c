@@ -2,11 +2,14 @@
  * -I folders, CFIDL_IDL_PATH and the installed IDL, ordering libraries, and
  * its own diagnostics (cf-0300 cannot read, cf-0302 not found, cf-0303 given
  * twice, cf-0304 too large, cf-0105 library cycle). */
-#include <cmocka.h>
-#include <setjmp.h>
+/* cmocka.h needs these first, in this order. */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
 #include <stdint.h>
+#include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <fcntl.h>
