@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include "compile.h"
+#include "gen_c.h"
 #include "ir_json.h"
 
 enum { EXIT_OK = 0, EXIT_INPUT_ERRORS = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
-    "usage: cfidl [--json OUT.json] [-I DIR]... --files A.fidl [B.fidl...]\n"
+    "usage: cfidl [--json OUT.json] [--c-header X.h] [--c-source X.c]\n"
+    "             [-I DIR]... --files A.fidl [B.fidl...]\n"
     "             [--files C.fidl ...]\n"
     "\n"
     "Compiles FIDL libraries (current and 2018-2020 syntax). Each --files\n"
@@ -22,6 +24,9 @@ static const char usage_text[] =
     "$CFIDL_IDL_PATH, then in " CFIDL_IDL_DIR ".\n"
     "\n"
     "  --json FILE      write the JSON IR to FILE ('-' for stdout)\n"
+    "  --c-header FILE  write the C bindings' header to FILE\n"
+    "  --c-source FILE  write the C bindings' source to FILE (it\n"
+    "                   includes the header as \"<library>.h\")\n"
     "  -I DIR           add DIR to the library search folders\n"
     "  --files FILE...  the files of one library\n"
     "  --werror         treat warnings as errors\n"
@@ -32,6 +37,8 @@ static const char usage_text[] =
 
 typedef struct args {
 	const char *json_out;
+	const char *c_header_out;
+	const char *c_source_out;
 	const char **includes;
 	unsigned include_count;
 	cf_file_group *groups;
@@ -73,6 +80,15 @@ static int parse_args(int argc, char **argv, args *a)
 			if (a->json_out)
 				return usage_error("%s given twice", arg);
 			a->json_out = argv[++i];
+		} else if (strcmp(arg, "--c-header") == 0 ||
+		           strcmp(arg, "--c-source") == 0) {
+			const char **out =
+			    arg[4] == 'h' ? &a->c_header_out : &a->c_source_out;
+			if (i + 1 >= argc)
+				return usage_error("%s needs a file name", arg);
+			if (*out)
+				return usage_error("%s given twice", arg);
+			*out = argv[++i];
 		} else if (strcmp(arg, "-I") == 0) {
 			if (i + 1 >= argc)
 				return usage_error("%s needs a folder", arg);
@@ -106,10 +122,15 @@ static int set_default_mode(int fd)
 	return fchmod(fd, 0666 & ~mask) == 0 ? 0 : errno;
 }
 
-/* Writes the IR into a temporary file beside path and renames it into
+/* An output: the JSON IR or a part of the C bindings. */
+typedef int (*output_fn)(FILE *out, const cf_model *model,
+                         const cf_library *lib);
+
+/* Writes an output into a temporary file beside path and renames it into
  * place, so a failed run never leaves a truncated file behind. */
-static int write_ir_file(const char *path, const char *tmp_template,
-                         const cf_model *model, const cf_library *lib)
+static int write_output_file(const char *path, const char *tmp_template,
+                             output_fn emit, const cf_model *model,
+                             const cf_library *lib)
 {
 	char *tmp = strdup(tmp_template);
 	if (!tmp)
@@ -126,7 +147,7 @@ static int write_ir_file(const char *path, const char *tmp_template,
 	if (!err && !(f = fdopen(fd, "w")))
 		err = errno;
 	if (f) {
-		err = cf_write_ir(f, model, lib);
+		err = emit(f, model, lib);
 		if (fclose(f) != 0 && !err)
 			err = errno;
 	} else {
@@ -140,12 +161,12 @@ static int write_ir_file(const char *path, const char *tmp_template,
 	return err;
 }
 
-static bool write_ir(const char *path, const cf_model *model,
-                     const cf_library *lib)
+static bool write_output(const char *path, output_fn emit,
+                         const cf_model *model, const cf_library *lib)
 {
 	int err;
 	if (strcmp(path, "-") == 0) {
-		err = cf_write_ir(stdout, model, lib);
+		err = emit(stdout, model, lib);
 		if (!err && fflush(stdout) != 0)
 			err = errno;
 	} else {
@@ -155,7 +176,7 @@ static bool write_ir(const char *path, const cf_model *model,
 			return false;
 		memcpy(tmpl, path, n);
 		memcpy(tmpl + n, ".XXXXXX", sizeof(".XXXXXX"));
-		err = write_ir_file(path, tmpl, model, lib);
+		err = write_output_file(path, tmpl, emit, model, lib);
 		free(tmpl);
 	}
 	if (err)
@@ -192,7 +213,14 @@ int main(int argc, char **argv)
 			        c.diags.errors, c.diags.errors == 1 ? "" : "s",
 			        c.diags.warnings,
 			        c.diags.warnings == 1 ? "" : "s");
-	} else if (a.json_out && !write_ir(a.json_out, &c.model, target)) {
+	} else if ((a.json_out &&
+	            !write_output(a.json_out, cf_write_ir, &c.model, target)) ||
+	           (a.c_header_out &&
+	            !write_output(a.c_header_out, cf_write_c_header, &c.model,
+	                          target)) ||
+	           (a.c_source_out &&
+	            !write_output(a.c_source_out, cf_write_c_source, &c.model,
+	                          target))) {
 		status = EXIT_INPUT_ERRORS;
 	}
 	cf_compilation_free(&c);
