@@ -794,6 +794,16 @@ static void encode_strings_and_vectors(void **state)
 	    1,    0,    2,    0,    3,    0,    0,    0};
 	assert_memory_equal(out, want, 48);
 
+	/* Bodies over old bytes: padding is zeroed, 8 bytes need none. */
+	memset(out, 0xcc, sizeof(out));
+	fidl_encoder_init(&enc, out, sizeof(out), NULL, 0);
+	off = fidl_encoder_alloc(&enc, 32);
+	ASSERT_OK(fidl_encode_string(&enc, off, "12345678", 8, 8, false, 0));
+	ASSERT_OK(
+	    fidl_encode_string(&enc, off + 16, "123456789", 9, 9, false, 0));
+	assert_int_equal(enc.size, 32 + 8 + 16);
+	assert_memory_equal(out + 32, "12345678123456789\0\0\0\0\0\0\0", 24);
+
 	/* Absent optional string; empty required one. */
 	fidl_encoder_init(&enc, out, sizeof(out), NULL, 0);
 	off = fidl_encoder_alloc(&enc, 32);

@@ -309,6 +309,26 @@ static inline uint32_t fidl_encoder_alloc(fidl_encoder_t *enc, uint32_t size)
 	return off;
 }
 
+/*
+ * As fidl_encoder_alloc, but zeroes only the last 8-byte word: for bodies
+ * the caller overwrites whole (string bytes), so only the padding needs it.
+ */
+static inline uint32_t fidl_encoder_alloc_body(fidl_encoder_t *enc,
+                                               uint32_t size)
+{
+	uint32_t off = enc->size;
+	uint64_t end = (uint64_t)off + (((uint64_t)size + 7) & ~(uint64_t)7);
+
+	if (end > enc->capacity) {
+		fidl_encoder_fail(enc, FIDL_ERR_BUFFER_TOO_SMALL);
+		return UINT32_MAX;
+	}
+	if (end > off)
+		memset(enc->bytes + end - 8, 0, 8);
+	enc->size = (uint32_t)end;
+	return off;
+}
+
 /* Copies n bytes to offset (already reserved): memcpy-compatible parts. */
 static inline void fidl_encoder_put(fidl_encoder_t *enc, uint32_t offset,
                                     const void *src, size_t n)
@@ -371,7 +391,6 @@ static inline zx_status_t fidl_encode_string(fidl_encoder_t *enc,
                                              bool nullable, uint32_t depth)
 {
 	uint32_t body = 0;
-	zx_status_t st;
 
 	if (!data) {
 		if (size != 0)
@@ -390,9 +409,12 @@ static inline zx_status_t fidl_encode_string(fidl_encoder_t *enc,
 		return fidl_encoder_fail(enc, FIDL_ERR_STRING_NOT_UTF8);
 	fidl_store64(enc->bytes + offset, size);
 	fidl_store64(enc->bytes + offset + 8, FIDL_ALLOC_PRESENT);
-	st = fidl_encode_out_of_line(enc, (uint32_t)size, depth, &body);
-	if (st != ZX_OK)
-		return st;
+	if (depth + 1 > FIDL_MAX_DEPTH)
+		return fidl_encoder_fail(
+		    enc, FIDL_ERR_EXCEEDED_MAX_OUT_OF_LINE_DEPTH);
+	body = fidl_encoder_alloc_body(enc, (uint32_t)size);
+	if (body == UINT32_MAX)
+		return ZX_ERR_BUFFER_TOO_SMALL;
 	if (size)
 		memcpy(enc->bytes + body, data, (size_t)size);
 	return ZX_OK;
