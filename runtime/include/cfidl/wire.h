@@ -593,12 +593,14 @@ static inline zx_status_t fidl_decode_claim(fidl_decoder_t *dec, uint32_t size,
 	uint32_t off = dec->next;
 	uint64_t end = (uint64_t)off + (((uint64_t)size + 7) & ~(uint64_t)7);
 
+	uint32_t pad = (uint32_t)(end - off - size);
+
 	if (end > dec->size)
 		return fidl_decoder_fail(dec, FIDL_ERR_TOO_FEW_BYTES);
-	for (uint64_t i = (uint64_t)off + size; i < end; i++)
-		if (dec->bytes[i])
-			return fidl_decoder_fail(dec,
-			                         FIDL_ERR_INVALID_PADDING_BYTE);
+	/* Objects start 8-aligned, so the padding is the top of the last
+	 * 8-byte word: one load and a mask instead of a byte loop. */
+	if (pad && (fidl_load64(dec->bytes + end - 8) >> (64 - 8 * pad)))
+		return fidl_decoder_fail(dec, FIDL_ERR_INVALID_PADDING_BYTE);
 	dec->next = (uint32_t)end;
 	*out_offset = off;
 	return ZX_OK;
