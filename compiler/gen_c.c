@@ -244,21 +244,6 @@ static void header(gc_writer *w)
 	for (unsigned i = 0; i < w->lib->dep_count; i++)
 		gc_printf(w, "#include \"%s.h\"\n", w->lib->deps[i]->name);
 	gc_printf(w, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-	gc_printf(w, "#ifndef CFIDL_STATIC_ASSERT\n#ifdef __cplusplus\n"
-	             "#define CFIDL_STATIC_ASSERT(e, m) static_assert(e, m)\n"
-	             "#else\n"
-	             "#define CFIDL_STATIC_ASSERT(e, m) _Static_assert(e, m)\n"
-	             "#endif\n#endif\n");
-	gc_printf(
-	    w, "\n#ifndef CFIDL_GEN_ENVELOPE_VALUE\n"
-	       "#define CFIDL_GEN_ENVELOPE_VALUE\n"
-	       "/* The value a table or union envelope holds in the wire view:"
-	       " NULL when\n * absent, the inlined bytes, or the pointer. */\n"
-	       "static inline const void *\n"
-	       "cfidl_gen_envelope_value(const fidl_envelope_t *env)\n{\n"
-	       "\tif (env->inlined.flags & FIDL_ENVELOPE_INLINED)\n"
-	       "\t\treturn env->inlined.value;\n"
-	       "\treturn env->data;\n}\n#endif\n");
 	gc_types_header(w);
 	gc_codec_header(w);
 	gc_protocol_header(w);

@@ -121,7 +121,7 @@ zx_status_t fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_encode_at(fi
 	memcpy(enc->bytes + offset, &value->tag, 8);
 	switch (value->tag) {
 	case fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_Tag_response: { /* fuchsia.virtualization/GuestVsockAcceptor_Accept_Response */
-		fuchsia_virtualization_GuestVsockAcceptor_Accept_Response *m_response = (fuchsia_virtualization_GuestVsockAcceptor_Accept_Response *)cfidl_gen_envelope_value(&value->envelope);
+		fuchsia_virtualization_GuestVsockAcceptor_Accept_Response *m_response = (fuchsia_virtualization_GuestVsockAcceptor_Accept_Response *)fidl_envelope_value(&value->envelope);
 		if (m_response != NULL) {
 			uint32_t slot = 0;
 			fidl_envelope_mark_t mark;
@@ -136,7 +136,7 @@ zx_status_t fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_encode_at(fi
 		return ZX_OK;
 	}
 	case fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_Tag_err: { /* int32 */
-		int32_t *m_err = (int32_t *)cfidl_gen_envelope_value(&value->envelope);
+		int32_t *m_err = (int32_t *)fidl_envelope_value(&value->envelope);
 		if (m_err != NULL) {
 			uint32_t slot = 0;
 			fidl_envelope_mark_t mark;
@@ -334,7 +334,7 @@ zx_status_t fuchsia_virtualization_HostVsockAcceptor_Accept_Result_encode_at(fid
 	memcpy(enc->bytes + offset, &value->tag, 8);
 	switch (value->tag) {
 	case fuchsia_virtualization_HostVsockAcceptor_Accept_Result_Tag_response: { /* fuchsia.virtualization/HostVsockAcceptor_Accept_Response */
-		fuchsia_virtualization_HostVsockAcceptor_Accept_Response *m_response = (fuchsia_virtualization_HostVsockAcceptor_Accept_Response *)cfidl_gen_envelope_value(&value->envelope);
+		fuchsia_virtualization_HostVsockAcceptor_Accept_Response *m_response = (fuchsia_virtualization_HostVsockAcceptor_Accept_Response *)fidl_envelope_value(&value->envelope);
 		if (m_response != NULL) {
 			uint32_t slot = 0;
 			fidl_envelope_mark_t mark;
@@ -349,7 +349,7 @@ zx_status_t fuchsia_virtualization_HostVsockAcceptor_Accept_Result_encode_at(fid
 		return ZX_OK;
 	}
 	case fuchsia_virtualization_HostVsockAcceptor_Accept_Result_Tag_err: { /* int32 */
-		int32_t *m_err = (int32_t *)cfidl_gen_envelope_value(&value->envelope);
+		int32_t *m_err = (int32_t *)fidl_envelope_value(&value->envelope);
 		if (m_err != NULL) {
 			uint32_t slot = 0;
 			fidl_envelope_mark_t mark;
@@ -442,7 +442,7 @@ void fuchsia_virtualization_HostVsockAcceptor_Accept_Result_close_handles(fuchsi
 {
 	if (value->tag == fuchsia_virtualization_HostVsockAcceptor_Accept_Result_Tag_response)
 		{
-			fuchsia_virtualization_HostVsockAcceptor_Accept_Response *m_response = (fuchsia_virtualization_HostVsockAcceptor_Accept_Response *)cfidl_gen_envelope_value(&value->envelope);
+			fuchsia_virtualization_HostVsockAcceptor_Accept_Response *m_response = (fuchsia_virtualization_HostVsockAcceptor_Accept_Response *)fidl_envelope_value(&value->envelope);
 			if (m_response != NULL) {
 				fuchsia_virtualization_HostVsockAcceptor_Accept_Response_close_handles(&(*m_response));
 			}
@@ -560,7 +560,7 @@ zx_status_t fuchsia_virtualization_HostVsockConnector_Connect_Result_encode_at(f
 	memcpy(enc->bytes + offset, &value->tag, 8);
 	switch (value->tag) {
 	case fuchsia_virtualization_HostVsockConnector_Connect_Result_Tag_response: { /* fuchsia.virtualization/HostVsockConnector_Connect_Response */
-		fuchsia_virtualization_HostVsockConnector_Connect_Response *m_response = (fuchsia_virtualization_HostVsockConnector_Connect_Response *)cfidl_gen_envelope_value(&value->envelope);
+		fuchsia_virtualization_HostVsockConnector_Connect_Response *m_response = (fuchsia_virtualization_HostVsockConnector_Connect_Response *)fidl_envelope_value(&value->envelope);
 		if (m_response != NULL) {
 			uint32_t slot = 0;
 			fidl_envelope_mark_t mark;
@@ -575,7 +575,7 @@ zx_status_t fuchsia_virtualization_HostVsockConnector_Connect_Result_encode_at(f
 		return ZX_OK;
 	}
 	case fuchsia_virtualization_HostVsockConnector_Connect_Result_Tag_err: { /* int32 */
-		int32_t *m_err = (int32_t *)cfidl_gen_envelope_value(&value->envelope);
+		int32_t *m_err = (int32_t *)fidl_envelope_value(&value->envelope);
 		if (m_err != NULL) {
 			uint32_t slot = 0;
 			fidl_envelope_mark_t mark;
@@ -668,7 +668,7 @@ void fuchsia_virtualization_HostVsockConnector_Connect_Result_close_handles(fuch
 {
 	if (value->tag == fuchsia_virtualization_HostVsockConnector_Connect_Result_Tag_response)
 		{
-			fuchsia_virtualization_HostVsockConnector_Connect_Response *m_response = (fuchsia_virtualization_HostVsockConnector_Connect_Response *)cfidl_gen_envelope_value(&value->envelope);
+			fuchsia_virtualization_HostVsockConnector_Connect_Response *m_response = (fuchsia_virtualization_HostVsockConnector_Connect_Response *)fidl_envelope_value(&value->envelope);
 			if (m_response != NULL) {
 				fuchsia_virtualization_HostVsockConnector_Connect_Response_close_handles(&(*m_response));
 			}
@@ -902,7 +902,7 @@ zx_status_t fuchsia_virtualization_HostVsockEndpoint_Listen_Result_encode_at(fid
 	memcpy(enc->bytes + offset, &value->tag, 8);
 	switch (value->tag) {
 	case fuchsia_virtualization_HostVsockEndpoint_Listen_Result_Tag_response: { /* fuchsia.virtualization/HostVsockEndpoint_Listen_Response */
-		fuchsia_virtualization_HostVsockEndpoint_Listen_Response *m_response = (fuchsia_virtualization_HostVsockEndpoint_Listen_Response *)cfidl_gen_envelope_value(&value->envelope);
+		fuchsia_virtualization_HostVsockEndpoint_Listen_Response *m_response = (fuchsia_virtualization_HostVsockEndpoint_Listen_Response *)fidl_envelope_value(&value->envelope);
 		if (m_response != NULL) {
 			uint32_t slot = 0;
 			fidl_envelope_mark_t mark;
@@ -917,7 +917,7 @@ zx_status_t fuchsia_virtualization_HostVsockEndpoint_Listen_Result_encode_at(fid
 		return ZX_OK;
 	}
 	case fuchsia_virtualization_HostVsockEndpoint_Listen_Result_Tag_err: { /* int32 */
-		int32_t *m_err = (int32_t *)cfidl_gen_envelope_value(&value->envelope);
+		int32_t *m_err = (int32_t *)fidl_envelope_value(&value->envelope);
 		if (m_err != NULL) {
 			uint32_t slot = 0;
 			fidl_envelope_mark_t mark;
@@ -1115,7 +1115,7 @@ zx_status_t fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_encode_at(f
 	memcpy(enc->bytes + offset, &value->tag, 8);
 	switch (value->tag) {
 	case fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_Tag_response: { /* fuchsia.virtualization/HostVsockEndpoint_Connect2_Response */
-		fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *m_response = (fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *)cfidl_gen_envelope_value(&value->envelope);
+		fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *m_response = (fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *)fidl_envelope_value(&value->envelope);
 		if (m_response != NULL) {
 			uint32_t slot = 0;
 			fidl_envelope_mark_t mark;
@@ -1130,7 +1130,7 @@ zx_status_t fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_encode_at(f
 		return ZX_OK;
 	}
 	case fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_Tag_err: { /* int32 */
-		int32_t *m_err = (int32_t *)cfidl_gen_envelope_value(&value->envelope);
+		int32_t *m_err = (int32_t *)fidl_envelope_value(&value->envelope);
 		if (m_err != NULL) {
 			uint32_t slot = 0;
 			fidl_envelope_mark_t mark;
@@ -1223,7 +1223,7 @@ void fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_close_handles(fuch
 {
 	if (value->tag == fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_Tag_response)
 		{
-			fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *m_response = (fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *)cfidl_gen_envelope_value(&value->envelope);
+			fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *m_response = (fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *)fidl_envelope_value(&value->envelope);
 			if (m_response != NULL) {
 				fuchsia_virtualization_HostVsockEndpoint_Connect2_Response_close_handles(&(*m_response));
 			}
@@ -1293,13 +1293,13 @@ fuchsia_virtualization_GuestVsockAcceptorAccept(zx_handle_t _channel, uint32_t s
 		return _status;
 	switch (_r->tag) {
 	case fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_Tag_response: {
-		const fuchsia_virtualization_GuestVsockAcceptor_Accept_Response *_s = (const fuchsia_virtualization_GuestVsockAcceptor_Accept_Response *)cfidl_gen_envelope_value(&_r->envelope);
+		const fuchsia_virtualization_GuestVsockAcceptor_Accept_Response *_s = (const fuchsia_virtualization_GuestVsockAcceptor_Accept_Response *)fidl_envelope_value(&_r->envelope);
 		(void)_s;
 		return ZX_OK;
 	}
 	case fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_Tag_err:
 		if (out_err)
-			memcpy(out_err, cfidl_gen_envelope_value(&_r->envelope), sizeof(*out_err));
+			memcpy(out_err, fidl_envelope_value(&_r->envelope), sizeof(*out_err));
 		return ZX_OK;
 	default: /* framework_err: UNKNOWN_METHOD */
 		return ZX_ERR_NOT_SUPPORTED;
@@ -1544,7 +1544,7 @@ fuchsia_virtualization_HostVsockAcceptorAccept(zx_handle_t _channel, uint32_t sr
 		return _status;
 	switch (_r->tag) {
 	case fuchsia_virtualization_HostVsockAcceptor_Accept_Result_Tag_response: {
-		const fuchsia_virtualization_HostVsockAcceptor_Accept_Response *_s = (const fuchsia_virtualization_HostVsockAcceptor_Accept_Response *)cfidl_gen_envelope_value(&_r->envelope);
+		const fuchsia_virtualization_HostVsockAcceptor_Accept_Response *_s = (const fuchsia_virtualization_HostVsockAcceptor_Accept_Response *)fidl_envelope_value(&_r->envelope);
 		(void)_s;
 		if (out_socket)
 			*out_socket = _s->socket;
@@ -1554,7 +1554,7 @@ fuchsia_virtualization_HostVsockAcceptorAccept(zx_handle_t _channel, uint32_t sr
 	}
 	case fuchsia_virtualization_HostVsockAcceptor_Accept_Result_Tag_err:
 		if (out_err)
-			memcpy(out_err, cfidl_gen_envelope_value(&_r->envelope), sizeof(*out_err));
+			memcpy(out_err, fidl_envelope_value(&_r->envelope), sizeof(*out_err));
 		return ZX_OK;
 	default: /* framework_err: UNKNOWN_METHOD */
 		return ZX_ERR_NOT_SUPPORTED;
@@ -1800,7 +1800,7 @@ fuchsia_virtualization_HostVsockConnectorConnect(zx_handle_t _channel, uint32_t 
 		return _status;
 	switch (_r->tag) {
 	case fuchsia_virtualization_HostVsockConnector_Connect_Result_Tag_response: {
-		const fuchsia_virtualization_HostVsockConnector_Connect_Response *_s = (const fuchsia_virtualization_HostVsockConnector_Connect_Response *)cfidl_gen_envelope_value(&_r->envelope);
+		const fuchsia_virtualization_HostVsockConnector_Connect_Response *_s = (const fuchsia_virtualization_HostVsockConnector_Connect_Response *)fidl_envelope_value(&_r->envelope);
 		(void)_s;
 		if (out_socket)
 			*out_socket = _s->socket;
@@ -1810,7 +1810,7 @@ fuchsia_virtualization_HostVsockConnectorConnect(zx_handle_t _channel, uint32_t 
 	}
 	case fuchsia_virtualization_HostVsockConnector_Connect_Result_Tag_err:
 		if (out_err)
-			memcpy(out_err, cfidl_gen_envelope_value(&_r->envelope), sizeof(*out_err));
+			memcpy(out_err, fidl_envelope_value(&_r->envelope), sizeof(*out_err));
 		return ZX_OK;
 	default: /* framework_err: UNKNOWN_METHOD */
 		return ZX_ERR_NOT_SUPPORTED;
@@ -2199,13 +2199,13 @@ fuchsia_virtualization_HostVsockEndpointListen(zx_handle_t _channel, uint32_t po
 		return _status;
 	switch (_r->tag) {
 	case fuchsia_virtualization_HostVsockEndpoint_Listen_Result_Tag_response: {
-		const fuchsia_virtualization_HostVsockEndpoint_Listen_Response *_s = (const fuchsia_virtualization_HostVsockEndpoint_Listen_Response *)cfidl_gen_envelope_value(&_r->envelope);
+		const fuchsia_virtualization_HostVsockEndpoint_Listen_Response *_s = (const fuchsia_virtualization_HostVsockEndpoint_Listen_Response *)fidl_envelope_value(&_r->envelope);
 		(void)_s;
 		return ZX_OK;
 	}
 	case fuchsia_virtualization_HostVsockEndpoint_Listen_Result_Tag_err:
 		if (out_err)
-			memcpy(out_err, cfidl_gen_envelope_value(&_r->envelope), sizeof(*out_err));
+			memcpy(out_err, fidl_envelope_value(&_r->envelope), sizeof(*out_err));
 		return ZX_OK;
 	default: /* framework_err: UNKNOWN_METHOD */
 		return ZX_ERR_NOT_SUPPORTED;
@@ -2361,7 +2361,7 @@ fuchsia_virtualization_HostVsockEndpointConnect2(zx_handle_t _channel, uint32_t 
 		return _status;
 	switch (_r->tag) {
 	case fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_Tag_response: {
-		const fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *_s = (const fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *)cfidl_gen_envelope_value(&_r->envelope);
+		const fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *_s = (const fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *)fidl_envelope_value(&_r->envelope);
 		(void)_s;
 		if (out_socket)
 			*out_socket = _s->socket;
@@ -2371,7 +2371,7 @@ fuchsia_virtualization_HostVsockEndpointConnect2(zx_handle_t _channel, uint32_t 
 	}
 	case fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_Tag_err:
 		if (out_err)
-			memcpy(out_err, cfidl_gen_envelope_value(&_r->envelope), sizeof(*out_err));
+			memcpy(out_err, fidl_envelope_value(&_r->envelope), sizeof(*out_err));
 		return ZX_OK;
 	default: /* framework_err: UNKNOWN_METHOD */
 		return ZX_ERR_NOT_SUPPORTED;

@@ -15,26 +15,6 @@
 extern "C" {
 #endif
 
-#ifndef CFIDL_STATIC_ASSERT
-#ifdef __cplusplus
-#define CFIDL_STATIC_ASSERT(e, m) static_assert(e, m)
-#else
-#define CFIDL_STATIC_ASSERT(e, m) _Static_assert(e, m)
-#endif
-#endif
-
-#ifndef CFIDL_GEN_ENVELOPE_VALUE
-#define CFIDL_GEN_ENVELOPE_VALUE
-/* The value a table or union envelope holds in the wire view: NULL when
- * absent, the inlined bytes, or the pointer. */
-static inline const void *
-cfidl_gen_envelope_value(const fidl_envelope_t *env)
-{
-	if (env->inlined.flags & FIDL_ENVELOPE_INLINED)
-		return env->inlined.value;
-	return env->data;
-}
-#endif
 
 /* Every layout, so pointers can name one before its definition. */
 typedef struct fuchsia_virtualization_GuestVsockAcceptorAcceptRequest fuchsia_virtualization_GuestVsockAcceptorAcceptRequest;
@@ -96,11 +76,11 @@ CFIDL_STATIC_ASSERT(sizeof(fuchsia_virtualization_GuestVsockAcceptor_Accept_Resu
 #define fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_Tag_err ((fidl_xunion_tag_t)2u) /* int32 */
 static inline const fuchsia_virtualization_GuestVsockAcceptor_Accept_Response *fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_get_response(const fuchsia_virtualization_GuestVsockAcceptor_Accept_Result *value)
 {
-	return value->tag == fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_Tag_response ? (const fuchsia_virtualization_GuestVsockAcceptor_Accept_Response *)cfidl_gen_envelope_value(&value->envelope) : NULL;
+	return value->tag == fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_Tag_response ? (const fuchsia_virtualization_GuestVsockAcceptor_Accept_Response *)fidl_envelope_value(&value->envelope) : NULL;
 }
 static inline const int32_t *fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_get_err(const fuchsia_virtualization_GuestVsockAcceptor_Accept_Result *value)
 {
-	return value->tag == fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_Tag_err ? (const int32_t *)cfidl_gen_envelope_value(&value->envelope) : NULL;
+	return value->tag == fuchsia_virtualization_GuestVsockAcceptor_Accept_Result_Tag_err ? (const int32_t *)fidl_envelope_value(&value->envelope) : NULL;
 }
 
 /* struct fuchsia.virtualization/HostVsockAcceptorAcceptRequest: 12 bytes inline */
@@ -131,11 +111,11 @@ CFIDL_STATIC_ASSERT(sizeof(fuchsia_virtualization_HostVsockAcceptor_Accept_Resul
 #define fuchsia_virtualization_HostVsockAcceptor_Accept_Result_Tag_err ((fidl_xunion_tag_t)2u) /* int32 */
 static inline const fuchsia_virtualization_HostVsockAcceptor_Accept_Response *fuchsia_virtualization_HostVsockAcceptor_Accept_Result_get_response(const fuchsia_virtualization_HostVsockAcceptor_Accept_Result *value)
 {
-	return value->tag == fuchsia_virtualization_HostVsockAcceptor_Accept_Result_Tag_response ? (const fuchsia_virtualization_HostVsockAcceptor_Accept_Response *)cfidl_gen_envelope_value(&value->envelope) : NULL;
+	return value->tag == fuchsia_virtualization_HostVsockAcceptor_Accept_Result_Tag_response ? (const fuchsia_virtualization_HostVsockAcceptor_Accept_Response *)fidl_envelope_value(&value->envelope) : NULL;
 }
 static inline const int32_t *fuchsia_virtualization_HostVsockAcceptor_Accept_Result_get_err(const fuchsia_virtualization_HostVsockAcceptor_Accept_Result *value)
 {
-	return value->tag == fuchsia_virtualization_HostVsockAcceptor_Accept_Result_Tag_err ? (const int32_t *)cfidl_gen_envelope_value(&value->envelope) : NULL;
+	return value->tag == fuchsia_virtualization_HostVsockAcceptor_Accept_Result_Tag_err ? (const int32_t *)fidl_envelope_value(&value->envelope) : NULL;
 }
 
 /* struct fuchsia.virtualization/HostVsockConnectorConnectRequest: 16 bytes inline */
@@ -168,11 +148,11 @@ CFIDL_STATIC_ASSERT(sizeof(fuchsia_virtualization_HostVsockConnector_Connect_Res
 #define fuchsia_virtualization_HostVsockConnector_Connect_Result_Tag_err ((fidl_xunion_tag_t)2u) /* int32 */
 static inline const fuchsia_virtualization_HostVsockConnector_Connect_Response *fuchsia_virtualization_HostVsockConnector_Connect_Result_get_response(const fuchsia_virtualization_HostVsockConnector_Connect_Result *value)
 {
-	return value->tag == fuchsia_virtualization_HostVsockConnector_Connect_Result_Tag_response ? (const fuchsia_virtualization_HostVsockConnector_Connect_Response *)cfidl_gen_envelope_value(&value->envelope) : NULL;
+	return value->tag == fuchsia_virtualization_HostVsockConnector_Connect_Result_Tag_response ? (const fuchsia_virtualization_HostVsockConnector_Connect_Response *)fidl_envelope_value(&value->envelope) : NULL;
 }
 static inline const int32_t *fuchsia_virtualization_HostVsockConnector_Connect_Result_get_err(const fuchsia_virtualization_HostVsockConnector_Connect_Result *value)
 {
-	return value->tag == fuchsia_virtualization_HostVsockConnector_Connect_Result_Tag_err ? (const int32_t *)cfidl_gen_envelope_value(&value->envelope) : NULL;
+	return value->tag == fuchsia_virtualization_HostVsockConnector_Connect_Result_Tag_err ? (const int32_t *)fidl_envelope_value(&value->envelope) : NULL;
 }
 
 /* resource struct fuchsia.virtualization/GuestVsockEndpointSetContextIdRequest: 12 bytes inline */
@@ -224,11 +204,11 @@ CFIDL_STATIC_ASSERT(sizeof(fuchsia_virtualization_HostVsockEndpoint_Listen_Resul
 #define fuchsia_virtualization_HostVsockEndpoint_Listen_Result_Tag_err ((fidl_xunion_tag_t)2u) /* int32 */
 static inline const fuchsia_virtualization_HostVsockEndpoint_Listen_Response *fuchsia_virtualization_HostVsockEndpoint_Listen_Result_get_response(const fuchsia_virtualization_HostVsockEndpoint_Listen_Result *value)
 {
-	return value->tag == fuchsia_virtualization_HostVsockEndpoint_Listen_Result_Tag_response ? (const fuchsia_virtualization_HostVsockEndpoint_Listen_Response *)cfidl_gen_envelope_value(&value->envelope) : NULL;
+	return value->tag == fuchsia_virtualization_HostVsockEndpoint_Listen_Result_Tag_response ? (const fuchsia_virtualization_HostVsockEndpoint_Listen_Response *)fidl_envelope_value(&value->envelope) : NULL;
 }
 static inline const int32_t *fuchsia_virtualization_HostVsockEndpoint_Listen_Result_get_err(const fuchsia_virtualization_HostVsockEndpoint_Listen_Result *value)
 {
-	return value->tag == fuchsia_virtualization_HostVsockEndpoint_Listen_Result_Tag_err ? (const int32_t *)cfidl_gen_envelope_value(&value->envelope) : NULL;
+	return value->tag == fuchsia_virtualization_HostVsockEndpoint_Listen_Result_Tag_err ? (const int32_t *)fidl_envelope_value(&value->envelope) : NULL;
 }
 
 /* struct fuchsia.virtualization/HostVsockEndpointConnect2Request: 4 bytes inline */
@@ -255,11 +235,11 @@ CFIDL_STATIC_ASSERT(sizeof(fuchsia_virtualization_HostVsockEndpoint_Connect2_Res
 #define fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_Tag_err ((fidl_xunion_tag_t)2u) /* int32 */
 static inline const fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_get_response(const fuchsia_virtualization_HostVsockEndpoint_Connect2_Result *value)
 {
-	return value->tag == fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_Tag_response ? (const fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *)cfidl_gen_envelope_value(&value->envelope) : NULL;
+	return value->tag == fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_Tag_response ? (const fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *)fidl_envelope_value(&value->envelope) : NULL;
 }
 static inline const int32_t *fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_get_err(const fuchsia_virtualization_HostVsockEndpoint_Connect2_Result *value)
 {
-	return value->tag == fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_Tag_err ? (const int32_t *)cfidl_gen_envelope_value(&value->envelope) : NULL;
+	return value->tag == fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_Tag_err ? (const int32_t *)fidl_envelope_value(&value->envelope) : NULL;
 }
 
 /* struct fuchsia.virtualization/GuestVsockAcceptorAcceptRequest: wire codec */

@@ -12,26 +12,6 @@
 extern "C" {
 #endif
 
-#ifndef CFIDL_STATIC_ASSERT
-#ifdef __cplusplus
-#define CFIDL_STATIC_ASSERT(e, m) static_assert(e, m)
-#else
-#define CFIDL_STATIC_ASSERT(e, m) _Static_assert(e, m)
-#endif
-#endif
-
-#ifndef CFIDL_GEN_ENVELOPE_VALUE
-#define CFIDL_GEN_ENVELOPE_VALUE
-/* The value a table or union envelope holds in the wire view: NULL when
- * absent, the inlined bytes, or the pointer. */
-static inline const void *
-cfidl_gen_envelope_value(const fidl_envelope_t *env)
-{
-	if (env->inlined.flags & FIDL_ENVELOPE_INLINED)
-		return env->inlined.value;
-	return env->data;
-}
-#endif
 
 /*
  * A kernel object's type: the `subtype` of a handle, as in

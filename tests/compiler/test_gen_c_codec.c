@@ -80,12 +80,12 @@ static void table_round_trip(void **state)
 	assert_ptr_equal(out, store);
 	assert_int_equal(out->table.count, 2);
 	const fidl_string_t *s =
-	    cfidl_gen_envelope_value(&out->table.envelopes[0]);
+	    fidl_envelope_value(&out->table.envelopes[0]);
 	assert_non_null(s);
 	assert_int_equal(s->size, 5);
 	assert_memory_equal(s->data, "hello", 5);
 	assert_ptr_equal(s->data, store + 48);
-	const int32_t *n = cfidl_gen_envelope_value(&out->table.envelopes[1]);
+	const int32_t *n = fidl_envelope_value(&out->table.envelopes[1]);
 	assert_non_null(n);
 	assert_int_equal(*n, 27);
 	/* the getters */

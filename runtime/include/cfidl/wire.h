@@ -104,15 +104,26 @@ typedef union fidl_envelope {
 
 typedef uint64_t fidl_xunion_tag_t;
 
+/* The value a table or union envelope holds in the wire view: NULL when
+ * absent, the inlined bytes, or the pointer to the out-of-line value. */
+static inline const void *fidl_envelope_value(const fidl_envelope_t *env)
+{
+	if (env->inlined.flags & FIDL_ENVELOPE_INLINED)
+		return env->inlined.value;
+	return env->data;
+}
+
+/* static_assert in C11 and C++ alike; generated code checks every size and
+ * offset with it. */
 #if defined(__cplusplus)
-#define CFIDL_STATIC_ASSERT_ static_assert
+#define CFIDL_STATIC_ASSERT(e, m) static_assert(e, m)
 #else
-#define CFIDL_STATIC_ASSERT_ _Static_assert
+#define CFIDL_STATIC_ASSERT(e, m) _Static_assert(e, m)
 #endif
-CFIDL_STATIC_ASSERT_(sizeof(fidl_message_header_t) == 16, "header is 16 bytes");
-CFIDL_STATIC_ASSERT_(sizeof(fidl_string_t) == 16, "string header is 16 bytes");
-CFIDL_STATIC_ASSERT_(sizeof(fidl_vector_t) == 16, "vector header is 16 bytes");
-CFIDL_STATIC_ASSERT_(sizeof(fidl_envelope_t) == 8, "envelope is 8 bytes");
+CFIDL_STATIC_ASSERT(sizeof(fidl_message_header_t) == 16, "header is 16 bytes");
+CFIDL_STATIC_ASSERT(sizeof(fidl_string_t) == 16, "string header is 16 bytes");
+CFIDL_STATIC_ASSERT(sizeof(fidl_vector_t) == 16, "vector header is 16 bytes");
+CFIDL_STATIC_ASSERT(sizeof(fidl_envelope_t) == 8, "envelope is 8 bytes");
 
 /*
  * Precise codec errors.  fidl_error_name gives GIDL's spelling (the name
