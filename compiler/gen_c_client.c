@@ -90,11 +90,10 @@ void gc_client_def(gc_writer *w, const cf_decl *p, const cf_method *m)
 	const cf_type *sp = m->success_payload;
 	gc_printf(w, "\tswitch (_r->tag) {\n\tcase %s_Tag_response: {\n", un);
 	if (sp)
-		gc_printf(
-		    w,
-		    "\t\tconst %s *_s = (const %s *)cfidl_gen_envelope_value("
-		    "&_r->envelope);\n",
-		    gc_decl_name(w, sp->decl), gc_decl_name(w, sp->decl));
+		gc_printf(w,
+		          "\t\tconst %s *_s = (const %s *)fidl_envelope_value("
+		          "&_r->envelope);\n",
+		          gc_decl_name(w, sp->decl), gc_decl_name(w, sp->decl));
 	if (sp)
 		gc_printf(w, "\t\t(void)_s;\n");
 	gc_copy_out(w, sp, "_s", 2);
@@ -103,7 +102,7 @@ void gc_client_def(gc_writer *w, const cf_decl *p, const cf_method *m)
 		gc_printf(w,
 		          "\tcase %s_Tag_err:\n"
 		          "\t\tif (out_err)\n\t\t\tmemcpy(out_err, "
-		          "cfidl_gen_envelope_value(&_r->envelope), "
+		          "fidl_envelope_value(&_r->envelope), "
 		          "sizeof(*out_err));\n"
 		          "\t\treturn ZX_OK;\n",
 		          un);

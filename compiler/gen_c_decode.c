@@ -393,7 +393,7 @@ static void close_member(gc_writer *w, const cf_member *m, const char *env,
 	gc_line(w, n, "{");
 	const char *mv = gc_fmt(w, "m_%s", m->name);
 	gc_line(w, n + 1,
-	        gc_fmt(w, "%s = (%s)cfidl_gen_envelope_value(&%s);",
+	        gc_fmt(w, "%s = (%s)fidl_envelope_value(&%s);",
 	               gc_ptr_decl(w, t, mv), gc_ptr_type(w, t), env));
 	gc_line(w, n + 1, gc_fmt(w, "if (%s != NULL) {", mv));
 	close_value(w, t, gc_fmt(w, "(*%s)", mv), 0, n + 2);

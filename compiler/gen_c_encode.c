@@ -46,8 +46,11 @@ static void enc_value(gc_writer *w, const cf_type *t, const char *lv,
 		               t->nullable ? "true" : "false", depth, body));
 		gc_check_status(w, n + 1);
 		if (gc_plain(e, false)) {
+			/* count 0 may come with data NULL: memcpy must
+			 * not see it. */
 			gc_line(w, n + 1,
-			        gc_fmt(w, "if (%s != UINT32_MAX)", body));
+			        gc_fmt(w, "if (%s != UINT32_MAX && %s.count)",
+			               body, lv));
 			gc_line(w, n + 2,
 			        gc_fmt(w,
 			               "memcpy(enc->bytes + %s, %s.data, "
@@ -177,7 +180,7 @@ static void enc_envelope(gc_writer *w, const cf_member *m, const char *env,
 	const cf_type *t = m->type;
 	const char *mv = gc_fmt(w, "m_%s", m->name);
 	gc_line(w, n,
-	        gc_fmt(w, "%s = (%s)cfidl_gen_envelope_value(&%s);",
+	        gc_fmt(w, "%s = (%s)fidl_envelope_value(&%s);",
 	               gc_ptr_decl(w, t, mv), gc_ptr_type(w, t), env));
 	gc_line(w, n, gc_fmt(w, "if (%s != NULL) {", mv));
 	gc_line(w, n + 1, "uint32_t slot = 0;");
@@ -243,13 +246,12 @@ void gc_enc_table(gc_writer *w, const cf_decl *d)
 		const cf_member *m = &d->members[i];
 		if (m->reserved)
 			continue;
-		gc_line(
-		    w, 1,
-		    gc_fmt(w,
-		           "if (value->count >= %" PRIu64 " && "
-		           "cfidl_gen_envelope_value(&value->envelopes[%" PRIu64
-		           "]) != NULL)",
-		           m->ordinal, m->ordinal - 1));
+		gc_line(w, 1,
+		        gc_fmt(w,
+		               "if (value->count >= %" PRIu64 " && "
+		               "fidl_envelope_value(&value->envelopes[%" PRIu64
+		               "]) != NULL)",
+		               m->ordinal, m->ordinal - 1));
 		gc_line(w, 2, gc_fmt(w, "count = %" PRIu64 ";", m->ordinal));
 	}
 	gc_line(w, 1, "memcpy(enc->bytes + offset, &count, 8);");

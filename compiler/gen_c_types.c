@@ -200,16 +200,15 @@ static void getters(gc_writer *w, const cf_decl *d)
 		if (table)
 			gc_printf(w,
 			          "\treturn value->count >= %" PRIu64
-			          " ? (%s)cfidl_gen_envelope_value(&value->"
+			          " ? (%s)fidl_envelope_value(&value->"
 			          "envelopes[%" PRIu64 "]) : NULL;\n}\n",
 			          m->ordinal, ret, m->ordinal - 1);
 		else
-			gc_printf(
-			    w,
-			    "\treturn value->tag == %s_Tag_%s ? "
-			    "(%s)cfidl_gen_envelope_value(&value->envelope) "
-			    ": NULL;\n}\n",
-			    name, m->name, ret);
+			gc_printf(w,
+			          "\treturn value->tag == %s_Tag_%s ? "
+			          "(%s)fidl_envelope_value(&value->envelope) "
+			          ": NULL;\n}\n",
+			          name, m->name, ret);
 	}
 }
 
