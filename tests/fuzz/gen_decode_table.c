@@ -1,0 +1,201 @@
+/* Writes the type table of the decode fuzzer (fuzz_decode.c) as C.
+ *
+ *   gen_decode_table OUT.c HEADER.h IR.json [HEADER.h IR.json]...
+ *
+ * Each pair is one library: the C header cfidl wrote for it and its JSON
+ * IR. Every struct, table and union of the IR whose top-level decode
+ * function the header declares gets an entry; a close_handles function is
+ * used when the header declares one. Whether a type can carry flexible
+ * unknown data (which decoding drops, so bytes cannot round-trip) comes
+ * from the IR's type_shape_v2.has_flexible_envelope. Types the header
+ * lacks are left out rather than guessed, so the table always compiles. */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_NAME = 512 };
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0) {
+		fclose(f);
+		return NULL;
+	}
+	long n = ftell(f);
+	rewind(f);
+	char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf)
+		buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* "fuchsia.vsock/Addr" -> "fuchsia_vsock_Addr"; false if it does not fit
+ * or holds a character a C name cannot. */
+static bool c_name(const char *fidl, char *out, size_t size)
+{
+	size_t i = 0;
+	for (; fidl[i]; i++) {
+		char c = fidl[i];
+		if (i + 1 >= size)
+			return false;
+		if (c == '.' || c == '/')
+			c = '_';
+		else if (!(c == '_' || (c >= '0' && c <= '9') ||
+		           (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+			return false;
+		out[i] = c;
+	}
+	out[i] = '\0';
+	return i > 0;
+}
+
+static bool declares(const char *header, const char *fmt, const char *name)
+{
+	char want[3 * MAX_NAME];
+	snprintf(want, sizeof(want), fmt, name, name);
+	return strstr(header, want) != NULL;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* The wrappers of type number n (typed calls through void pointers, so
+ * that no function is called through a cast pointer) and its table row. */
+static void emit_type(FILE *out, FILE *table, unsigned n, const char *fidl,
+                      const char *name, bool closes, bool flexible)
+{
+	fprintf(out,
+	        "static zx_status_t dec_%u(fidl_decoder_t *d, void **out)\n"
+	        "{\n\t%s *v = NULL;\n\tzx_status_t s = %s_decode(d, &v);\n"
+	        "\t*out = v;\n\treturn s;\n}\n",
+	        n, name, name);
+	fprintf(out,
+	        "static zx_status_t enc_%u(const void *v, fidl_encoder_t *e)\n"
+	        "{\n\treturn %s_encode((const %s *)v, e);\n}\n",
+	        n, name, name);
+	char closer[32] = "NULL";
+	if (closes) {
+		fprintf(out,
+		        "static void close_%u(void *v)\n{\n"
+		        "\t%s_close_handles((%s *)v);\n}\n",
+		        n, name, name);
+		snprintf(closer, sizeof(closer), "close_%u", n);
+	}
+	fprintf(table, "\t{\"%s\", dec_%u, enc_%u, %s, sizeof(%s), %s},\n",
+	        fidl, n, n, closer, name, flexible ? "true" : "false");
+}
+
+static const char *const kinds[] = {"struct_declarations", "table_declarations",
+                                    "union_declarations"};
+
+/* One library's types; *count grows by the entries written. */
+static void emit_library(FILE *out, FILE *table, const char *header, json_t *ir,
+                         unsigned *count)
+{
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		json_t *decls = json_object_get(ir, kinds[k]);
+		size_t i;
+		json_t *decl;
+		json_array_foreach(decls, i, decl)
+		{
+			const char *fidl =
+			    json_string_value(json_object_get(decl, "name"));
+			char name[MAX_NAME];
+			if (!fidl || !c_name(fidl, name, sizeof(name)))
+				continue;
+			if (!declares(header,
+			              "zx_status_t %s_decode(fidl_decoder_t "
+			              "*dec, %s **out);",
+			              name) ||
+			    !declares(header,
+			              "zx_status_t %s_encode(const %s *value, "
+			              "fidl_encoder_t *enc);",
+			              name))
+				continue;
+			bool closes = declares(
+			    header, "void %s_close_handles(%s *value);", name);
+			json_t *shape = json_object_get(decl, "type_shape_v2");
+			json_t *flex =
+			    json_object_get(shape, "has_flexible_envelope");
+			/* Unknown shape: assume the worst (no byte oracle). */
+			bool flexible =
+			    !json_is_boolean(flex) || json_is_true(flex);
+			emit_type(out, table, (*count)++, fidl, name, closes,
+			          flexible);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 4 || (argc - 2) % 2 != 0) {
+		fprintf(stderr,
+		        "usage: %s OUT.c HEADER.h IR.json "
+		        "[HEADER.h IR.json]...\n",
+		        argv[0]);
+		return 2;
+	}
+	FILE *out = fopen(argv[1], "w");
+	/* The table rows are collected apart and appended after the
+	 * wrappers they name. */
+	FILE *table = tmpfile();
+	if (!out || !table) {
+		perror(argv[1]);
+		return 1;
+	}
+	fprintf(out, "/* Generated by gen_decode_table. Do not edit. */\n"
+	             "#include <stdbool.h>\n#include <stddef.h>\n\n"
+	             "#include \"fuzz_decode.h\"\n");
+	for (int a = 2; a < argc; a += 2)
+		fprintf(out, "#include \"%s\"\n", base_name(argv[a]));
+	fprintf(out, "\n");
+	unsigned count = 0;
+	int status = 0;
+	for (int a = 2; a < argc && status == 0; a += 2) {
+		char *header = slurp(argv[a]);
+		json_error_t err;
+		/* Numbers as reals: the IR holds uint64 values jansson
+		 * cannot keep as json_int_t, and none is read here. */
+		json_t *ir =
+		    json_load_file(argv[a + 1], JSON_DECODE_INT_AS_REAL, &err);
+		if (!header || !ir) {
+			if (header)
+				fprintf(stderr, "gen_decode_table: %s:%d: %s\n",
+				        argv[a + 1], err.line, err.text);
+			else
+				perror(argv[a]);
+			status = 1;
+		} else {
+			emit_library(out, table, header, ir, &count);
+		}
+		free(header);
+		json_decref(ir);
+	}
+	fprintf(out, "\nconst cf_fuzz_type cf_fuzz_types[] = {\n");
+	rewind(table);
+	int c;
+	while ((c = fgetc(table)) != EOF)
+		fputc(c, out);
+	fprintf(out, "};\nconst size_t cf_fuzz_type_count = %u;\n", count);
+	fclose(table);
+	if (fclose(out) != 0 || status != 0 || count == 0) {
+		if (count == 0)
+			fprintf(stderr, "gen_decode_table: no type found\n");
+		remove(argv[1]);
+		return 1;
+	}
+	return 0;
+}
