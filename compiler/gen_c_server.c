@@ -94,6 +94,14 @@ void gc_dispatch_def(gc_writer *w, const cf_decl *p)
 			continue;
 		const cf_type *req = m->request_payload;
 		gc_printf(w, "\tcase %sOrdinal: {\n", gc_method_name(w, p, m));
+		/* An entry left NULL is a method this server does not
+		 * implement: its binding closes with NOT_SUPPORTED. */
+		gc_printf(w,
+		          "\t\tif (_ops->%s == NULL) {\n"
+		          "\t\t\tcfidl_gen_close_infos(_msg->handles, "
+		          "_msg->num_handles);\n"
+		          "\t\t\treturn ZX_ERR_NOT_SUPPORTED;\n\t\t}\n",
+		          m->name);
 		gc_printf(w,
 		          "\t\tif ((_hdr->txid == 0) != %s) {\n"
 		          "\t\t\tcfidl_gen_close_infos(_msg->handles, "

@@ -1155,6 +1155,10 @@ zx_status_t fuchsia_device_vsock_Callbacks_try_dispatch(void *_ctx, fidl_txn_t *
 	}
 	switch (_hdr->ordinal) {
 	case fuchsia_device_vsock_CallbacksRequestOrdinal: {
+		if (_ops->Request == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != true) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -1169,6 +1173,10 @@ zx_status_t fuchsia_device_vsock_Callbacks_try_dispatch(void *_ctx, fidl_txn_t *
 		return _ops->Request(_ctx, &_p->addr);
 	}
 	case fuchsia_device_vsock_CallbacksResponseOrdinal: {
+		if (_ops->Response == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != true) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -1183,6 +1191,10 @@ zx_status_t fuchsia_device_vsock_Callbacks_try_dispatch(void *_ctx, fidl_txn_t *
 		return _ops->Response(_ctx, &_p->addr);
 	}
 	case fuchsia_device_vsock_CallbacksRstOrdinal: {
+		if (_ops->Rst == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != true) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -1197,6 +1209,10 @@ zx_status_t fuchsia_device_vsock_Callbacks_try_dispatch(void *_ctx, fidl_txn_t *
 		return _ops->Rst(_ctx, &_p->addr);
 	}
 	case fuchsia_device_vsock_CallbacksShutdownOrdinal: {
+		if (_ops->Shutdown == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != true) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -1211,6 +1227,10 @@ zx_status_t fuchsia_device_vsock_Callbacks_try_dispatch(void *_ctx, fidl_txn_t *
 		return _ops->Shutdown(_ctx, &_p->addr);
 	}
 	case fuchsia_device_vsock_CallbacksTransportResetOrdinal: {
+		if (_ops->TransportReset == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -1225,6 +1245,10 @@ zx_status_t fuchsia_device_vsock_Callbacks_try_dispatch(void *_ctx, fidl_txn_t *
 		return _ops->TransportReset(_ctx, _p->new_cid, _txn);
 	}
 	case fuchsia_device_vsock_CallbacksSendVmoCompleteOrdinal: {
+		if (_ops->SendVmoComplete == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != true) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -2159,6 +2183,10 @@ zx_status_t fuchsia_device_vsock_Device_try_dispatch(void *_ctx, fidl_txn_t *_tx
 	}
 	switch (_hdr->ordinal) {
 	case fuchsia_device_vsock_DeviceStartOrdinal: {
+		if (_ops->Start == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -2173,6 +2201,10 @@ zx_status_t fuchsia_device_vsock_Device_try_dispatch(void *_ctx, fidl_txn_t *_tx
 		return _ops->Start(_ctx, _p->cb, _txn);
 	}
 	case fuchsia_device_vsock_DeviceSendRequestOrdinal: {
+		if (_ops->SendRequest == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -2187,6 +2219,10 @@ zx_status_t fuchsia_device_vsock_Device_try_dispatch(void *_ctx, fidl_txn_t *_tx
 		return _ops->SendRequest(_ctx, &_p->addr, _p->data, _txn);
 	}
 	case fuchsia_device_vsock_DeviceSendShutdownOrdinal: {
+		if (_ops->SendShutdown == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -2201,6 +2237,10 @@ zx_status_t fuchsia_device_vsock_Device_try_dispatch(void *_ctx, fidl_txn_t *_tx
 		return _ops->SendShutdown(_ctx, &_p->addr, _txn);
 	}
 	case fuchsia_device_vsock_DeviceSendRstOrdinal: {
+		if (_ops->SendRst == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -2215,6 +2255,10 @@ zx_status_t fuchsia_device_vsock_Device_try_dispatch(void *_ctx, fidl_txn_t *_tx
 		return _ops->SendRst(_ctx, &_p->addr, _txn);
 	}
 	case fuchsia_device_vsock_DeviceSendResponseOrdinal: {
+		if (_ops->SendResponse == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -2229,6 +2273,10 @@ zx_status_t fuchsia_device_vsock_Device_try_dispatch(void *_ctx, fidl_txn_t *_tx
 		return _ops->SendResponse(_ctx, &_p->addr, _p->data, _txn);
 	}
 	case fuchsia_device_vsock_DeviceGetCidOrdinal: {
+		if (_ops->GetCid == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -2240,6 +2288,10 @@ zx_status_t fuchsia_device_vsock_Device_try_dispatch(void *_ctx, fidl_txn_t *_tx
 		return _ops->GetCid(_ctx, _txn);
 	}
 	case fuchsia_device_vsock_DeviceSendVmoOrdinal: {
+		if (_ops->SendVmo == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;

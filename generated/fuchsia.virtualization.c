@@ -1425,6 +1425,10 @@ zx_status_t fuchsia_virtualization_GuestVsockAcceptor_try_dispatch(void *_ctx, f
 	}
 	switch (_hdr->ordinal) {
 	case fuchsia_virtualization_GuestVsockAcceptorAcceptOrdinal: {
+		if (_ops->Accept == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -1680,6 +1684,10 @@ zx_status_t fuchsia_virtualization_HostVsockAcceptor_try_dispatch(void *_ctx, fi
 	}
 	switch (_hdr->ordinal) {
 	case fuchsia_virtualization_HostVsockAcceptorAcceptOrdinal: {
+		if (_ops->Accept == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -1937,6 +1945,10 @@ zx_status_t fuchsia_virtualization_HostVsockConnector_try_dispatch(void *_ctx, f
 	}
 	switch (_hdr->ordinal) {
 	case fuchsia_virtualization_HostVsockConnectorConnectOrdinal: {
+		if (_ops->Connect == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -2069,6 +2081,10 @@ zx_status_t fuchsia_virtualization_GuestVsockEndpoint_try_dispatch(void *_ctx, f
 	}
 	switch (_hdr->ordinal) {
 	case fuchsia_virtualization_GuestVsockEndpointSetContextIdOrdinal: {
+		if (_ops->SetContextId == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != true) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -2495,6 +2511,10 @@ zx_status_t fuchsia_virtualization_HostVsockEndpoint_try_dispatch(void *_ctx, fi
 	}
 	switch (_hdr->ordinal) {
 	case fuchsia_virtualization_HostVsockEndpointListenOrdinal: {
+		if (_ops->Listen == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -2509,6 +2529,10 @@ zx_status_t fuchsia_virtualization_HostVsockEndpoint_try_dispatch(void *_ctx, fi
 		return _ops->Listen(_ctx, _p->port, _p->acceptor, _txn);
 	}
 	case fuchsia_virtualization_HostVsockEndpointConnect2Ordinal: {
+		if (_ops->Connect2 == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;

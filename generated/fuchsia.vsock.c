@@ -678,6 +678,10 @@ zx_status_t fuchsia_vsock_Connection_try_dispatch(void *_ctx, fidl_txn_t *_txn, 
 	}
 	switch (_hdr->ordinal) {
 	case fuchsia_vsock_ConnectionShutdownOrdinal: {
+		if (_ops->Shutdown == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != true) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -689,6 +693,10 @@ zx_status_t fuchsia_vsock_Connection_try_dispatch(void *_ctx, fidl_txn_t *_txn, 
 		return _ops->Shutdown(_ctx);
 	}
 	case fuchsia_vsock_ConnectionSendVmoOrdinal: {
+		if (_ops->SendVmo == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -895,6 +903,10 @@ zx_status_t fuchsia_vsock_Acceptor_try_dispatch(void *_ctx, fidl_txn_t *_txn, fi
 	}
 	switch (_hdr->ordinal) {
 	case fuchsia_vsock_AcceptorAcceptOrdinal: {
+		if (_ops->Accept == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -1231,6 +1243,10 @@ zx_status_t fuchsia_vsock_Connector_try_dispatch(void *_ctx, fidl_txn_t *_txn, f
 	}
 	switch (_hdr->ordinal) {
 	case fuchsia_vsock_ConnectorConnectOrdinal: {
+		if (_ops->Connect == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;
@@ -1245,6 +1261,10 @@ zx_status_t fuchsia_vsock_Connector_try_dispatch(void *_ctx, fidl_txn_t *_txn, f
 		return _ops->Connect(_ctx, _p->remote_cid, _p->remote_port, &_p->con, _txn);
 	}
 	case fuchsia_vsock_ConnectorListenOrdinal: {
+		if (_ops->Listen == NULL) {
+			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
+			return ZX_ERR_NOT_SUPPORTED;
+		}
 		if ((_hdr->txid == 0) != false) {
 			cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
 			return ZX_ERR_INVALID_ARGS;

@@ -32,6 +32,7 @@ typedef struct server {
 	bool unknown_two_way;
 	zx_obj_type_t sent_type;
 	uint32_t notified;
+	const test_gencodec_Echo_ops_t *ops; /* NULL: the full table */
 } server;
 
 static zx_status_t txn_reply(fidl_txn_t *txn, const fidl_outgoing_msg_t *msg)
@@ -124,7 +125,8 @@ static void *serve(void *arg)
 		fidl_incoming_msg_t msg = {bytes, nb, handles, nh};
 		fidl_txn_t txn = {txn_reply, s->channel,
 		                  ((fidl_message_header_t *)bytes)->txid};
-		st = test_gencodec_Echo_dispatch(s, &txn, &msg, &ops);
+		st = test_gencodec_Echo_dispatch(s, &txn, &msg,
+		                                 s->ops ? s->ops : &ops);
 		if (st != ZX_OK) {
 			s->closed_with = st;
 			fidl_epitaph_write(s->channel, st);
@@ -135,13 +137,19 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static zx_handle_t start(server *s)
+static zx_handle_t start_with(server *s, const test_gencodec_Echo_ops_t *o)
 {
 	zx_handle_t client;
 	memset(s, 0, sizeof(*s));
+	s->ops = o;
 	assert_int_equal(zx_channel_create(0, &client, &s->channel), ZX_OK);
 	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
 	return client;
+}
+
+static zx_handle_t start(server *s)
+{
+	return start_with(s, NULL);
 }
 
 static void stop(server *s, zx_handle_t client)
@@ -267,6 +275,25 @@ static void unknown_strict_method_closes(void **state)
 	assert_true(fidl_is_epitaph(&msg));
 	assert_int_equal(fidl_epitaph_decode(&msg, &epitaph), ZX_OK);
 	assert_int_equal(epitaph, ZX_ERR_NOT_SUPPORTED);
+	assert_int_equal(test_gencodec_EchoPing(ch), ZX_ERR_PEER_CLOSED);
+	zx_handle_close(ch);
+}
+
+/* An ops entry left NULL: the server closes the channel with the
+ * NOT_SUPPORTED epitaph instead of calling through NULL; the event the
+ * request carried is closed (the fd count at the end would show it). */
+static void unimplemented_method_closes(void **state)
+{
+	(void)state;
+	test_gencodec_Echo_ops_t partial = ops;
+	partial.Send = NULL;
+	server s;
+	zx_handle_t ch = start_with(&s, &partial);
+	zx_handle_t ev;
+	assert_int_equal(zx_event_create(0, &ev), ZX_OK);
+	assert_int_equal(test_gencodec_EchoSend(ch, ev), ZX_OK);
+	pthread_join(s.thread, NULL);
+	assert_int_equal(s.closed_with, ZX_ERR_NOT_SUPPORTED);
 	assert_int_equal(test_gencodec_EchoPing(ch), ZX_ERR_PEER_CLOSED);
 	zx_handle_close(ch);
 }
@@ -492,6 +519,7 @@ int main(void)
 	    cmocka_unit_test(one_way_with_handle),
 	    cmocka_unit_test(unknown_flexible_methods),
 	    cmocka_unit_test(unknown_strict_method_closes),
+	    cmocka_unit_test(unimplemented_method_closes),
 	    cmocka_unit_test(garbage_closes_with_epitaph),
 	    cmocka_unit_test(events),
 	    cmocka_unit_test(async_client),
