@@ -203,10 +203,18 @@ void gc_handle_event_def(gc_writer *w, const cf_decl *p)
 	gc_printf(w, "\tdefault:\n"
 	             "\t\tcfidl_gen_close_infos(_msg->handles, "
 	             "_msg->num_handles);\n"
-	             "\t\tif (!fidl_header_is_flexible(_hdr))\n"
-	             "\t\t\treturn ZX_ERR_NOT_SUPPORTED;\n"
-	             "\t\tif (_handlers->unknown_event)\n"
-	             "\t\t\t_handlers->unknown_event(_ctx, _hdr->ordinal);\n"
-	             "\t\t(void)_status;\n"
-	             "\t\treturn ZX_OK;\n\t}\n}\n");
+	             "\t\t(void)_status;\n");
+	/* RFC-0138: a closed protocol has no unknown interactions to
+	 * tolerate; ajar and open ones pass flexible events on. */
+	if (p->openness == CF_CLOSED)
+		gc_printf(w, "\t\t(void)_handlers;\n\t\t(void)_ctx;\n"
+		             "\t\treturn ZX_ERR_NOT_SUPPORTED;\n\t}\n}\n");
+	else
+		gc_printf(w,
+		          "\t\tif (!fidl_header_is_flexible(_hdr))\n"
+		          "\t\t\treturn ZX_ERR_NOT_SUPPORTED;\n"
+		          "\t\tif (_handlers->unknown_event)\n"
+		          "\t\t\t_handlers->unknown_event(_ctx, "
+		          "_hdr->ordinal);\n"
+		          "\t\treturn ZX_OK;\n\t}\n}\n");
 }

@@ -1317,12 +1317,10 @@ zx_status_t fuchsia_device_vsock_Callbacks_handle_event(const fuchsia_device_vso
 	switch (_hdr->ordinal) {
 	default:
 		cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
-		if (!fidl_header_is_flexible(_hdr))
-			return ZX_ERR_NOT_SUPPORTED;
-		if (_handlers->unknown_event)
-			_handlers->unknown_event(_ctx, _hdr->ordinal);
 		(void)_status;
-		return ZX_OK;
+		(void)_handlers;
+		(void)_ctx;
+		return ZX_ERR_NOT_SUPPORTED;
 	}
 }
 
@@ -2361,11 +2359,9 @@ zx_status_t fuchsia_device_vsock_Device_handle_event(const fuchsia_device_vsock_
 	switch (_hdr->ordinal) {
 	default:
 		cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
-		if (!fidl_header_is_flexible(_hdr))
-			return ZX_ERR_NOT_SUPPORTED;
-		if (_handlers->unknown_event)
-			_handlers->unknown_event(_ctx, _hdr->ordinal);
 		(void)_status;
-		return ZX_OK;
+		(void)_handlers;
+		(void)_ctx;
+		return ZX_ERR_NOT_SUPPORTED;
 	}
 }

@@ -1492,12 +1492,10 @@ zx_status_t fuchsia_virtualization_GuestVsockAcceptor_handle_event(const fuchsia
 	switch (_hdr->ordinal) {
 	default:
 		cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
-		if (!fidl_header_is_flexible(_hdr))
-			return ZX_ERR_NOT_SUPPORTED;
-		if (_handlers->unknown_event)
-			_handlers->unknown_event(_ctx, _hdr->ordinal);
 		(void)_status;
-		return ZX_OK;
+		(void)_handlers;
+		(void)_ctx;
+		return ZX_ERR_NOT_SUPPORTED;
 	}
 }
 
@@ -1751,12 +1749,10 @@ zx_status_t fuchsia_virtualization_HostVsockAcceptor_handle_event(const fuchsia_
 	switch (_hdr->ordinal) {
 	default:
 		cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
-		if (!fidl_header_is_flexible(_hdr))
-			return ZX_ERR_NOT_SUPPORTED;
-		if (_handlers->unknown_event)
-			_handlers->unknown_event(_ctx, _hdr->ordinal);
 		(void)_status;
-		return ZX_OK;
+		(void)_handlers;
+		(void)_ctx;
+		return ZX_ERR_NOT_SUPPORTED;
 	}
 }
 
@@ -2012,12 +2008,10 @@ zx_status_t fuchsia_virtualization_HostVsockConnector_handle_event(const fuchsia
 	switch (_hdr->ordinal) {
 	default:
 		cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
-		if (!fidl_header_is_flexible(_hdr))
-			return ZX_ERR_NOT_SUPPORTED;
-		if (_handlers->unknown_event)
-			_handlers->unknown_event(_ctx, _hdr->ordinal);
 		(void)_status;
-		return ZX_OK;
+		(void)_handlers;
+		(void)_ctx;
+		return ZX_ERR_NOT_SUPPORTED;
 	}
 }
 
@@ -2160,12 +2154,10 @@ zx_status_t fuchsia_virtualization_GuestVsockEndpoint_handle_event(const fuchsia
 	}
 	default:
 		cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
-		if (!fidl_header_is_flexible(_hdr))
-			return ZX_ERR_NOT_SUPPORTED;
-		if (_handlers->unknown_event)
-			_handlers->unknown_event(_ctx, _hdr->ordinal);
 		(void)_status;
-		return ZX_OK;
+		(void)_handlers;
+		(void)_ctx;
+		return ZX_ERR_NOT_SUPPORTED;
 	}
 }
 
@@ -2597,11 +2589,9 @@ zx_status_t fuchsia_virtualization_HostVsockEndpoint_handle_event(const fuchsia_
 	switch (_hdr->ordinal) {
 	default:
 		cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
-		if (!fidl_header_is_flexible(_hdr))
-			return ZX_ERR_NOT_SUPPORTED;
-		if (_handlers->unknown_event)
-			_handlers->unknown_event(_ctx, _hdr->ordinal);
 		(void)_status;
-		return ZX_OK;
+		(void)_handlers;
+		(void)_ctx;
+		return ZX_ERR_NOT_SUPPORTED;
 	}
 }

@@ -761,12 +761,10 @@ zx_status_t fuchsia_vsock_Connection_handle_event(const fuchsia_vsock_Connection
 	switch (_hdr->ordinal) {
 	default:
 		cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
-		if (!fidl_header_is_flexible(_hdr))
-			return ZX_ERR_NOT_SUPPORTED;
-		if (_handlers->unknown_event)
-			_handlers->unknown_event(_ctx, _hdr->ordinal);
 		(void)_status;
-		return ZX_OK;
+		(void)_handlers;
+		(void)_ctx;
+		return ZX_ERR_NOT_SUPPORTED;
 	}
 }
 
@@ -970,12 +968,10 @@ zx_status_t fuchsia_vsock_Acceptor_handle_event(const fuchsia_vsock_Acceptor_eve
 	switch (_hdr->ordinal) {
 	default:
 		cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
-		if (!fidl_header_is_flexible(_hdr))
-			return ZX_ERR_NOT_SUPPORTED;
-		if (_handlers->unknown_event)
-			_handlers->unknown_event(_ctx, _hdr->ordinal);
 		(void)_status;
-		return ZX_OK;
+		(void)_handlers;
+		(void)_ctx;
+		return ZX_ERR_NOT_SUPPORTED;
 	}
 }
 
@@ -1329,11 +1325,9 @@ zx_status_t fuchsia_vsock_Connector_handle_event(const fuchsia_vsock_Connector_e
 	switch (_hdr->ordinal) {
 	default:
 		cfidl_gen_close_infos(_msg->handles, _msg->num_handles);
-		if (!fidl_header_is_flexible(_hdr))
-			return ZX_ERR_NOT_SUPPORTED;
-		if (_handlers->unknown_event)
-			_handlers->unknown_event(_ctx, _hdr->ordinal);
 		(void)_status;
-		return ZX_OK;
+		(void)_handlers;
+		(void)_ctx;
+		return ZX_ERR_NOT_SUPPORTED;
 	}
 }

@@ -378,6 +378,45 @@ static void events(void **state)
 	zx_handle_close(b);
 }
 
+static void on_tick(void *ctx, uint32_t n)
+{
+	((events_seen *)ctx)->ping = n;
+}
+
+/* A closed protocol tolerates no unknown interaction (RFC-0138): even a
+ * flexible unknown event is an error, with or without a handler. */
+static void closed_protocol_unknown_events(void **state)
+{
+	(void)state;
+	zx_handle_t a, b;
+	assert_int_equal(zx_channel_create(0, &a, &b), ZX_OK);
+	test_gencodec_Closed_event_handlers_t h = {on_tick, on_unknown};
+	events_seen seen = {0, 0, 0};
+	_Alignas(8) uint8_t bytes[64];
+	uint32_t nb = 0, nh = 0;
+	fidl_incoming_msg_t msg = {bytes, 0, NULL, 0};
+
+	assert_int_equal(test_gencodec_Closed_send_OnTick(b, 9), ZX_OK);
+	assert_int_equal(zx_channel_read(a, 0, bytes, NULL, sizeof(bytes), 0,
+	                                 &nb, &nh),
+	                 ZX_OK);
+	msg.num_bytes = nb;
+	assert_int_equal(test_gencodec_Closed_handle_event(&h, &seen, &msg),
+	                 ZX_OK);
+	assert_int_equal(seen.ping, 9);
+
+	write_unknown(b, 0, true);
+	assert_int_equal(zx_channel_read(a, 0, bytes, NULL, sizeof(bytes), 0,
+	                                 &nb, &nh),
+	                 ZX_OK);
+	msg.num_bytes = nb;
+	assert_int_equal(test_gencodec_Closed_handle_event(&h, &seen, &msg),
+	                 ZX_ERR_NOT_SUPPORTED);
+	assert_true(seen.unknown == 0);
+	zx_handle_close(a);
+	zx_handle_close(b);
+}
+
 /* ---- the asynchronous client and a bound server on one loop ---- */
 
 typedef struct async_state {
@@ -522,6 +561,7 @@ int main(void)
 	    cmocka_unit_test(unimplemented_method_closes),
 	    cmocka_unit_test(garbage_closes_with_epitaph),
 	    cmocka_unit_test(events),
+	    cmocka_unit_test(closed_protocol_unknown_events),
 	    cmocka_unit_test(async_client),
 	    cmocka_unit_test(ordinals),
 	};
