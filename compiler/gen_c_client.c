@@ -210,11 +210,10 @@ void gc_handle_event_def(gc_writer *w, const cf_decl *p)
 		gc_printf(w, "\t\t(void)_handlers;\n\t\t(void)_ctx;\n"
 		             "\t\treturn ZX_ERR_NOT_SUPPORTED;\n\t}\n}\n");
 	else
-		gc_printf(w,
-		          "\t\tif (!fidl_header_is_flexible(_hdr))\n"
-		          "\t\t\treturn ZX_ERR_NOT_SUPPORTED;\n"
-		          "\t\tif (_handlers->unknown_event)\n"
-		          "\t\t\t_handlers->unknown_event(_ctx, "
-		          "_hdr->ordinal);\n"
-		          "\t\treturn ZX_OK;\n\t}\n}\n");
+		gc_printf(w, "\t\tif (!fidl_header_is_flexible(_hdr))\n"
+		             "\t\t\treturn ZX_ERR_NOT_SUPPORTED;\n"
+		             "\t\tif (_handlers->unknown_event)\n"
+		             "\t\t\t_handlers->unknown_event(_ctx, "
+		             "_hdr->ordinal);\n"
+		             "\t\treturn ZX_OK;\n\t}\n}\n");
 }

@@ -397,18 +397,18 @@ static void closed_protocol_unknown_events(void **state)
 	fidl_incoming_msg_t msg = {bytes, 0, NULL, 0};
 
 	assert_int_equal(test_gencodec_Closed_send_OnTick(b, 9), ZX_OK);
-	assert_int_equal(zx_channel_read(a, 0, bytes, NULL, sizeof(bytes), 0,
-	                                 &nb, &nh),
-	                 ZX_OK);
+	assert_int_equal(
+	    zx_channel_read(a, 0, bytes, NULL, sizeof(bytes), 0, &nb, &nh),
+	    ZX_OK);
 	msg.num_bytes = nb;
 	assert_int_equal(test_gencodec_Closed_handle_event(&h, &seen, &msg),
 	                 ZX_OK);
 	assert_int_equal(seen.ping, 9);
 
 	write_unknown(b, 0, true);
-	assert_int_equal(zx_channel_read(a, 0, bytes, NULL, sizeof(bytes), 0,
-	                                 &nb, &nh),
-	                 ZX_OK);
+	assert_int_equal(
+	    zx_channel_read(a, 0, bytes, NULL, sizeof(bytes), 0, &nb, &nh),
+	    ZX_OK);
 	msg.num_bytes = nb;
 	assert_int_equal(test_gencodec_Closed_handle_event(&h, &seen, &msg),
 	                 ZX_ERR_NOT_SUPPORTED);
