@@ -19,8 +19,11 @@
  * others are read by zx_channel_read before anything still in the socket.
  * An eventfd (read_efd) is readable exactly while the stash holds an
  * unclaimed message, so waiters see READABLE.  Callers use leader and
- * followers: one polls the socket, the others sleep on a condition
+ * followers: one sleeps on the socket, the others sleep on a condition
  * variable that is broadcast whenever the stash gains a claimed reply.
+ * A leader without deadline sleeps in recvmsg itself and takes whatever
+ * arrives (a round trip is one sendmsg and one recvmsg, as on a bare
+ * socket); while it does, readers leave the socket to it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -76,7 +79,11 @@ struct cf_chan_local {
 	int nstashed; /* atomic reads from the write path */
 	int read_efd;
 	bool read_set;
-	bool leader; /* a caller is polling the socket */
+	bool leader;     /* a caller is polling the socket */
+	uint64_t rx_seq; /* bumped whenever this process takes a record */
+	bool consuming;  /* the leader takes every record that arrives */
+	bool no_direct;  /* the socket is O_NONBLOCK: the leader peeks */
+	unsigned char *scratch; /* MAX_BYTES, the leader's receive buffer */
 	pthread_cond_t cond;
 	uint32_t *calls; /* txids of pending calls */
 	size_t ncalls, calls_cap;
@@ -132,6 +139,7 @@ void cf_channel_detach(struct cf_object *obj)
 	}
 	close(c->read_efd);
 	pthread_cond_destroy(&c->cond);
+	free(c->scratch);
 	free(c->calls);
 	free(c);
 	obj->chan = NULL;
@@ -437,14 +445,18 @@ zx_status_t zx_channel_write(zx_handle_t handle, uint32_t options,
 
 /* ---- reading ---- */
 
-/* Peeks the head record: its prefix and txid.  *len: bytes peeked. */
-static zx_status_t peek_head(int fd, struct wire_prefix *pre, uint32_t *txid)
+/*
+ * Peeks the head record: its prefix and txid.  flags: MSG_DONTWAIT, or 0
+ * to sleep until a record arrives.
+ */
+static zx_status_t peek_head_flags(int fd, struct wire_prefix *pre,
+                                   uint32_t *txid, int flags)
 {
 	unsigned char buf[sizeof(*pre) + 4];
 	ssize_t r;
 
 	do
-		r = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+		r = recv(fd, buf, sizeof(buf), MSG_PEEK | flags);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return cf_errno_status(errno);
@@ -461,13 +473,19 @@ static zx_status_t peek_head(int fd, struct wire_prefix *pre, uint32_t *txid)
 	return ZX_OK;
 }
 
+static zx_status_t peek_head(int fd, struct wire_prefix *pre, uint32_t *txid)
+{
+	return peek_head_flags(fd, pre, txid, MSG_DONTWAIT);
+}
+
 /*
  * Receives the head record into bytes (capacity cap, which must hold the
  * payload: the caller peeked, or cap is the maximum) and rx.  Bytes past
  * the payload in bytes[] may be overwritten.  On ZX_ERR_IO the record was
  * malformed and is gone, its fds closed.
  */
-static zx_status_t recv_msg(int fd, void *bytes, uint32_t cap, struct rx *rx)
+static zx_status_t recv_msg_flags(int fd, void *bytes, uint32_t cap,
+                                  struct rx *rx, int flags)
 {
 	struct wire_prefix pre;
 	unsigned char hdrs[HDRS_SIZE];
@@ -493,7 +511,7 @@ static zx_status_t recv_msg(int fd, void *bytes, uint32_t cap, struct rx *rx)
 	bool overflow = false;
 
 	do
-		r = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		r = recvmsg(fd, &mh, flags | MSG_CMSG_CLOEXEC);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return cf_errno_status(errno);
@@ -549,6 +567,11 @@ bad:
 	close_fds(rx->fds, rx->nfds);
 	rx->nfds = 0;
 	return ZX_ERR_IO;
+}
+
+static zx_status_t recv_msg(int fd, void *bytes, uint32_t cap, struct rx *rx)
+{
+	return recv_msg_flags(fd, bytes, cap, rx, MSG_DONTWAIT);
 }
 
 /* Drops the head record (a seqpacket record is dropped whole when
@@ -650,24 +673,10 @@ static void update_read_efd(struct cf_chan_local *c)
 	c->read_set = want;
 }
 
-/* Moves the head record of the socket into the stash.  Under obj->lock. */
-static zx_status_t stash_head(struct cf_object *obj,
-                              const struct wire_prefix *pre, uint32_t txid)
+/* Appends m, received as rx, to the stash.  Under obj->lock. */
+static void stash_link(struct cf_chan_local *c, struct stashed *m,
+                       const struct rx *rx, uint32_t txid)
 {
-	struct cf_chan_local *c = obj->chan;
-	struct stashed *m = malloc(sizeof(*m) + pre->num_bytes);
-	struct rx rxbuf, *rx = &rxbuf;
-	zx_status_t st;
-
-	if (!m) {
-		drop_head(obj->fds[0]);
-		return ZX_ERR_NO_MEMORY;
-	}
-	st = recv_msg(obj->fds[0], m->bytes, pre->num_bytes, rx);
-	if (st != ZX_OK) {
-		free(m);
-		return st;
-	}
 	m->next = NULL;
 	m->txid = txid;
 	m->claimed = txid_pending(c, txid);
@@ -686,6 +695,44 @@ static zx_status_t stash_head(struct cf_object *obj,
 		pthread_cond_broadcast(&c->cond);
 	else
 		update_read_efd(c);
+}
+
+/* Moves the head record of the socket into the stash.  Under obj->lock. */
+static zx_status_t stash_head(struct cf_object *obj,
+                              const struct wire_prefix *pre, uint32_t txid)
+{
+	struct cf_chan_local *c = obj->chan;
+	struct stashed *m = malloc(sizeof(*m) + pre->num_bytes);
+	struct rx rxbuf, *rx = &rxbuf;
+	zx_status_t st;
+
+	c->rx_seq++;
+	if (!m) {
+		drop_head(obj->fds[0]);
+		return ZX_ERR_NO_MEMORY;
+	}
+	st = recv_msg(obj->fds[0], m->bytes, pre->num_bytes, rx);
+	if (st != ZX_OK) {
+		free(m);
+		return st;
+	}
+	stash_link(c, m, rx, txid);
+	return ZX_OK;
+}
+
+/* Stashes a message already received into bytes.  Under obj->lock. */
+static zx_status_t stash_copy(struct cf_chan_local *c, const void *bytes,
+                              const struct rx *rx, uint32_t txid)
+{
+	struct stashed *m = malloc(sizeof(*m) + rx->num_bytes);
+
+	if (!m) {
+		close_fds(rx->fds, rx->nfds);
+		return ZX_ERR_NO_MEMORY;
+	}
+	if (rx->num_bytes)
+		memcpy(m->bytes, bytes, rx->num_bytes);
+	stash_link(c, m, rx, txid);
 	return ZX_OK;
 }
 
@@ -767,6 +814,7 @@ static zx_status_t deliver_head(struct cf_object *obj,
 	struct rx rxbuf, *rx = &rxbuf;
 	zx_status_t st;
 
+	obj->chan->rx_seq++;
 	if (pre) {
 		report_sizes(d, pre->num_bytes, pre->num_handles);
 		if (!fits(d, pre->num_bytes, pre->num_handles)) {
@@ -786,6 +834,20 @@ static zx_status_t deliver_head(struct cf_object *obj,
 	return st;
 }
 
+static int timedwait(pthread_cond_t *cv, pthread_mutex_t *mu,
+                     zx_time_t deadline)
+{
+	struct timespec ts;
+
+	if (deadline == ZX_TIME_INFINITE)
+		return pthread_cond_wait(cv, mu);
+	if (deadline < 0)
+		deadline = 0;
+	ts.tv_sec = deadline / 1000000000LL;
+	ts.tv_nsec = deadline % 1000000000LL;
+	return pthread_cond_timedwait(cv, mu, &ts);
+}
+
 static zx_status_t chan_read(struct cf_object *obj, const struct dest *d)
 {
 	struct cf_chan_local *c = obj->chan;
@@ -803,6 +865,20 @@ static zx_status_t chan_read(struct cf_object *obj, const struct dest *d)
 			st = deliver_stashed(c, m, d);
 			break;
 		}
+		if (c->consuming) {
+			/*
+			 * A call's leader takes each record as it arrives and
+			 * stashes it: wait for the one there, if any (a short
+			 * sleep at a time, in case another process took it).
+			 */
+			if (!(cf_poll_now(obj->fds[0], POLLIN) & POLLIN)) {
+				st = ZX_ERR_SHOULD_WAIT;
+				break;
+			}
+			timedwait(&c->cond, &obj->lock,
+			          zx_clock_get_monotonic() + 10000000);
+			continue;
+		}
 		if (!c->ncalls && d->num_bytes >= MAX_BYTES &&
 		    d->num_handles >= MAX_HANDLES) {
 			/* Anything fits: one recvmsg, no peek. */
@@ -811,6 +887,7 @@ static zx_status_t chan_read(struct cf_object *obj, const struct dest *d)
 		}
 		st = peek_head(obj->fds[0], &pre, &txid);
 		if (st == ZX_ERR_IO) {
+			c->rx_seq++;
 			drop_head(obj->fds[0]);
 			break;
 		}
@@ -922,36 +999,126 @@ static zx_status_t wait_writable(int fd, zx_time_t deadline)
 	return ZX_OK;
 }
 
-static int timedwait(pthread_cond_t *cv, pthread_mutex_t *mu,
-                     zx_time_t deadline)
+/*
+ * Sleeps (unlocked, as the leader) until the socket has a record, then
+ * peeks it.  With no deadline one blocking peek does both; otherwise poll
+ * first.  SHOULD_WAIT: woken with nothing there; TIMED_OUT: deadline.
+ */
+static zx_status_t wait_head(int fd, zx_time_t deadline,
+                             struct wire_prefix *pre, uint32_t *txid)
 {
-	struct timespec ts;
+	struct pollfd p = {fd, POLLIN, 0};
+	zx_status_t st;
+	int r;
 
-	if (deadline == ZX_TIME_INFINITE)
-		return pthread_cond_wait(cv, mu);
-	if (deadline < 0)
-		deadline = 0;
-	ts.tv_sec = deadline / 1000000000LL;
-	ts.tv_nsec = deadline % 1000000000LL;
-	return pthread_cond_timedwait(cv, mu, &ts);
+	if (deadline == ZX_TIME_INFINITE) {
+		st = peek_head_flags(fd, pre, txid, 0);
+		if (st != ZX_ERR_SHOULD_WAIT)
+			return st;
+		/* The file is O_NONBLOCK (set by someone else): poll. */
+	}
+	do
+		r = poll(&p, 1, cf_timeout_ms(deadline));
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return cf_errno_status(errno);
+	if (r == 0)
+		return zx_clock_get_monotonic() >= deadline
+		           ? ZX_ERR_TIMED_OUT
+		           : ZX_ERR_SHOULD_WAIT;
+	return peek_head(fd, pre, txid);
+}
+
+/* Delivers a message received into c->scratch as rx.  Under obj->lock. */
+static zx_status_t deliver_scratch(struct cf_chan_local *c, const struct rx *rx,
+                                   const struct dest *d)
+{
+	zx_status_t st;
+
+	report_sizes(d, rx->num_bytes, rx->num_handles);
+	if (!fits(d, rx->num_bytes, rx->num_handles)) {
+		/* A call may discard (Zircon's zx_channel_call does). */
+		close_fds(rx->fds, rx->nfds);
+		return ZX_ERR_BUFFER_TOO_SMALL;
+	}
+	if (rx->num_bytes)
+		memcpy(d->bytes, c->scratch, rx->num_bytes);
+	st = make_handles(rx->wh, rx->num_handles, rx->fds, rx->nfds,
+	                  d->handles);
+	if (st != ZX_OK)
+		report_sizes(d, 0, 0);
+	return st;
+}
+
+/*
+ * The leader of a call without deadline: sleeps in one blocking recvmsg
+ * (without the lock) and takes whatever record arrives, delivering it if
+ * it is the reply to txid and stashing it otherwise.  Meanwhile readers
+ * leave the socket to it (consuming).  ZX_ERR_NEXT: look again.  Called
+ * and returns with obj->lock held.
+ */
+static zx_status_t take_next(struct cf_object *obj, uint32_t txid,
+                             struct dest *d)
+{
+	struct cf_chan_local *c = obj->chan;
+	struct rx rxbuf, *rx = &rxbuf;
+	uint32_t rtxid = 0;
+	zx_status_t st;
+
+	if (!c->scratch) {
+		c->scratch = malloc(MAX_BYTES);
+		if (!c->scratch) {
+			c->no_direct = true;
+			return ZX_ERR_NEXT;
+		}
+	}
+	c->leader = true;
+	c->consuming = true;
+	pthread_mutex_unlock(&obj->lock);
+	st = recv_msg_flags(obj->fds[0], c->scratch, MAX_BYTES, rx, 0);
+	pthread_mutex_lock(&obj->lock);
+	c->leader = false;
+	c->consuming = false;
+	c->rx_seq++;
+	pthread_cond_broadcast(&c->cond);
+	if (st == ZX_ERR_SHOULD_WAIT) {
+		/* The file is O_NONBLOCK (set by someone else): peek. */
+		c->no_direct = true;
+		return ZX_ERR_NEXT;
+	}
+	if (st == ZX_ERR_IO)
+		return ZX_ERR_NEXT; /* malformed, dropped */
+	if (st != ZX_OK)
+		return st; /* PEER_CLOSED once drained */
+	if (rx->num_bytes >= sizeof(rtxid))
+		memcpy(&rtxid, c->scratch, sizeof(rtxid));
+	if (rtxid == txid) {
+		d->may_discard = true;
+		return deliver_scratch(c, rx, d);
+	}
+	st = stash_copy(c, c->scratch, rx, rtxid);
+	return st == ZX_OK ? ZX_ERR_NEXT : st;
 }
 
 /*
  * Waits for the reply to txid and delivers it into d.  Called with
  * obj->lock held and txid registered; returns with the lock held.
+ *
+ * The leader peeks the socket's head without the lock; the peek still
+ * describes the head afterwards iff no reader of this process took a
+ * record meanwhile (rx_seq unchanged), else it looks again.
  */
 static zx_status_t await_reply(struct cf_object *obj, uint32_t txid,
                                zx_time_t deadline, struct dest *d)
 {
 	struct cf_chan_local *c = obj->chan;
 	struct wire_prefix pre;
-	uint32_t rtxid;
+	uint32_t rtxid = 0;
 	zx_status_t st;
 
 	for (;;) {
 		struct stashed *m;
-		struct pollfd p = {obj->fds[0], POLLIN, 0};
-		int r;
+		uint64_t seq;
 
 		for (m = c->head; m; m = m->next)
 			if (m->claimed && m->txid == txid)
@@ -966,37 +1133,49 @@ static zx_status_t await_reply(struct cf_object *obj, uint32_t txid,
 			timedwait(&c->cond, &obj->lock, deadline);
 			continue;
 		}
-		/* Lead: drain what the socket has, then poll it. */
-		for (;;) {
-			st = peek_head(obj->fds[0], &pre, &rtxid);
-			if (st == ZX_ERR_SHOULD_WAIT)
-				break;
-			if (st == ZX_ERR_IO) {
-				drop_head(obj->fds[0]);
-				continue;
-			}
-			if (st != ZX_OK)
-				return st; /* PEER_CLOSED once drained */
-			if (rtxid == txid) {
-				d->may_discard = true;
-				return deliver_head(obj, &pre, d);
-			}
-			st = stash_head(obj, &pre, rtxid);
-			if (st != ZX_OK && st != ZX_ERR_IO)
+		if (deadline == ZX_TIME_INFINITE && !c->no_direct) {
+			st = take_next(obj, txid, d);
+			if (st != ZX_ERR_NEXT)
 				return st;
+			continue;
 		}
-		if (zx_clock_get_monotonic() >= deadline)
-			return ZX_ERR_TIMED_OUT;
+		/* Lead: sleep until the socket has a record, then take it. */
+		seq = c->rx_seq;
 		c->leader = true;
 		pthread_mutex_unlock(&obj->lock);
-		do
-			r = poll(&p, 1, cf_timeout_ms(deadline));
-		while (r < 0 && errno == EINTR);
+		st = wait_head(obj->fds[0], deadline, &pre, &rtxid);
 		pthread_mutex_lock(&obj->lock);
 		c->leader = false;
 		pthread_cond_broadcast(&c->cond);
-		if (r < 0)
-			return cf_errno_status(errno);
+		if (c->rx_seq != seq && st != ZX_ERR_TIMED_OUT) {
+			/* A reader took a record: the peek may be stale. */
+			st = peek_head(obj->fds[0], &pre, &rtxid);
+		}
+		if (st == ZX_ERR_TIMED_OUT) {
+			/* Unless someone stashed it for us meanwhile. */
+			for (m = c->head; m; m = m->next)
+				if (m->claimed && m->txid == txid)
+					break;
+			if (!m)
+				return ZX_ERR_TIMED_OUT;
+			continue;
+		}
+		if (st == ZX_ERR_SHOULD_WAIT)
+			continue;
+		if (st == ZX_ERR_IO) {
+			c->rx_seq++;
+			drop_head(obj->fds[0]);
+			continue;
+		}
+		if (st != ZX_OK)
+			return st; /* PEER_CLOSED once drained */
+		if (rtxid == txid) {
+			d->may_discard = true;
+			return deliver_head(obj, &pre, d);
+		}
+		st = stash_head(obj, &pre, rtxid);
+		if (st != ZX_OK && st != ZX_ERR_IO)
+			return st;
 	}
 }
 
@@ -1131,9 +1310,18 @@ short cf_poll_now(int fd, short events)
 
 zx_signals_t cf_channel_signals(struct cf_object *obj)
 {
-	short ev = cf_poll_now(obj->fds[0], POLLIN | POLLOUT);
+	/* The socket and the stash's eventfd in one poll. */
+	struct pollfd p[2] = {
+	    {obj->fds[0], POLLIN | POLLOUT, 0},
+	    {obj->chan->read_efd, POLLIN, 0},
+	};
+	short ev;
 	zx_signals_t s = 0;
 	int n = 0;
+
+	if (poll(p, 2, 0) <= 0)
+		p[0].revents = p[1].revents = 0;
+	ev = p[0].revents;
 
 	if (ev & POLLIN) {
 		/* POLLIN is also EOF: a record is there iff its size > 0. */
@@ -1141,7 +1329,7 @@ zx_signals_t cf_channel_signals(struct cf_object *obj)
 		    (ioctl(obj->fds[0], FIONREAD, &n) == 0 && n > 0))
 			s |= ZX_CHANNEL_READABLE;
 	}
-	if (cf_poll_now(obj->chan->read_efd, POLLIN) & POLLIN)
+	if (p[1].revents & POLLIN)
 		s |= ZX_CHANNEL_READABLE;
 	if (ev & POLLHUP)
 		s |= ZX_CHANNEL_PEER_CLOSED;

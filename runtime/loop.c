@@ -22,6 +22,7 @@
 
 #include <cfidl/loop.h>
 
+#include "loop_blind.h"
 #include "object.h"
 
 enum { W_IDLE = 0, W_PENDING, W_READY };
@@ -136,6 +137,7 @@ struct slot {
 	uint32_t gen;
 	uint32_t next_free;
 	bool handling; /* its handler runs now */
+	bool blind; /* its handler ignores `observed` (cf_wait_begin_blind) */
 	struct cf_object *obj;
 	zx_signals_t trigger; /* what the registrations watch for */
 	int n;
@@ -166,6 +168,7 @@ static zx_status_t slot_get(cfidl_loop_t *loop, cfidl_wait_t *w)
 	loop->free_slot = loop->slots[i].next_free;
 	loop->slots[i].wait = w;
 	loop->slots[i].handling = false;
+	loop->slots[i].blind = false;
 	loop->slots[i].obj = NULL;
 	loop->slots[i].n = 0;
 	w->slot = i;
@@ -326,7 +329,8 @@ static bool wait_is_live(cfidl_loop_t *loop, cfidl_wait_t *w)
 	       !loop->slots[w->slot].handling;
 }
 
-zx_status_t cfidl_wait_begin(cfidl_loop_t *loop, cfidl_wait_t *wait)
+static zx_status_t wait_begin(cfidl_loop_t *loop, cfidl_wait_t *wait,
+                              bool blind)
 {
 	struct cf_object *obj;
 	struct slot *s;
@@ -360,6 +364,7 @@ zx_status_t cfidl_wait_begin(cfidl_loop_t *loop, cfidl_wait_t *wait)
 		/* Begun again from its handler: keep what fits. */
 		s = &loop->slots[wait->slot];
 		s->handling = false;
+		s->blind = blind;
 		if (s->obj != obj) {
 			unregister(loop, s);
 			cf_object_unref(s->obj);
@@ -381,6 +386,7 @@ zx_status_t cfidl_wait_begin(cfidl_loop_t *loop, cfidl_wait_t *wait)
 			goto out;
 		}
 		loop->slots[wait->slot].obj = obj;
+		loop->slots[wait->slot].blind = blind;
 	}
 	st = arm(loop, wait);
 	if (st != ZX_OK)
@@ -388,6 +394,16 @@ zx_status_t cfidl_wait_begin(cfidl_loop_t *loop, cfidl_wait_t *wait)
 out:
 	pthread_mutex_unlock(&loop->lock);
 	return st;
+}
+
+zx_status_t cfidl_wait_begin(cfidl_loop_t *loop, cfidl_wait_t *wait)
+{
+	return wait_begin(loop, wait, false);
+}
+
+zx_status_t cf_wait_begin_blind(cfidl_loop_t *loop, cfidl_wait_t *wait)
+{
+	return wait_begin(loop, wait, true);
 }
 
 zx_status_t cfidl_wait_cancel(cfidl_loop_t *loop, cfidl_wait_t *wait)
@@ -559,6 +575,17 @@ static void collect(cfidl_loop_t *loop, struct epoll_event *evs, int n)
 		if (!w || w->state != W_PENDING || loop->slots[idx].handling)
 			continue; /* ready already (its other fd fired too) */
 		list_remove(&w->node);
+		if (loop->slots[idx].blind &&
+		    regs_still_valid(&loop->slots[idx], w->trigger)) {
+			/*
+			 * Level-triggered registrations made while no trigger
+			 * was asserted fired: its handler copes with a
+			 * spurious wake-up and ignores `observed`, so skip the
+			 * look at the signals.
+			 */
+			make_ready(loop, w, 0);
+			continue;
+		}
 		if (arm(loop, w) != ZX_OK) {
 			/* Cannot watch it any more: deliver what we see. */
 			make_ready(loop, w,

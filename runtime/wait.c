@@ -7,8 +7,10 @@
  * registered for events not yet asserted, so a ready fd that satisfies
  * nothing cannot spin the loop.  Event wake-up fds are edge-triggered and
  * stay registered for the whole wait (re-adding them would re-fire).
+ * Without such fds a round needs no epoll set: it sleeps in poll(2).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -118,6 +120,35 @@ static zx_status_t sync_set(struct waitset *ws, struct reg *want, int nwant)
 	return ZX_OK;
 }
 
+/* Sleeps in poll(2) on want (all level-triggered); -1 with errno. */
+static int poll_set(const struct reg *want, int nwant, zx_time_t deadline)
+{
+	struct pollfd p[MAX_REG];
+
+	for (int i = 0; i < nwant; i++) {
+		p[i].fd = want[i].fd;
+		p[i].events = 0;
+		p[i].revents = 0;
+		if (want[i].events & EPOLLIN)
+			p[i].events |= POLLIN;
+		if (want[i].events & EPOLLOUT)
+			p[i].events |= POLLOUT;
+		if (want[i].events & EPOLLRDHUP)
+			p[i].events |= POLLRDHUP;
+		if (want[i].events & EPOLLPRI)
+			p[i].events |= POLLPRI;
+	}
+	return poll(p, (nfds_t)nwant, cf_timeout_ms(deadline));
+}
+
+static bool has_edge(const struct reg *want, int nwant)
+{
+	for (int i = 0; i < nwant; i++)
+		if (want[i].events & EPOLLET)
+			return true;
+	return false;
+}
+
 static zx_status_t wait_objects(struct cf_object **objs, zx_wait_item_t *items,
                                 size_t n, zx_time_t deadline)
 {
@@ -142,13 +173,6 @@ static zx_status_t wait_objects(struct cf_object **objs, zx_wait_item_t *items,
 			st = ZX_ERR_TIMED_OUT;
 			break;
 		}
-		if (ws.epfd < 0) {
-			ws.epfd = epoll_create1(EPOLL_CLOEXEC);
-			if (ws.epfd < 0) {
-				st = cf_errno_status(errno);
-				break;
-			}
-		}
 		for (size_t i = 0; i < n; i++) {
 			struct cf_waitfd w[CF_MAX_WAITFDS];
 			int k = cf_object_waitfds(objs[i], items[i].waitfor,
@@ -156,6 +180,21 @@ static zx_status_t wait_objects(struct cf_object **objs, zx_wait_item_t *items,
 
 			for (int j = 0; j < k; j++)
 				want_fd(want, &nwant, &w[j]);
+		}
+		if (ws.epfd < 0 && !has_edge(want, nwant)) {
+			r = poll_set(want, nwant, deadline);
+			if (r < 0 && errno != EINTR) {
+				st = cf_errno_status(errno);
+				break;
+			}
+			continue;
+		}
+		if (ws.epfd < 0) {
+			ws.epfd = epoll_create1(EPOLL_CLOEXEC);
+			if (ws.epfd < 0) {
+				st = cf_errno_status(errno);
+				break;
+			}
 		}
 		st = sync_set(&ws, want, nwant);
 		if (st != ZX_OK)
