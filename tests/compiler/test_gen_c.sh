@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 CFLAGS_STRICT="-O2 -Wall -Wextra -Werror -pedantic"
 INC="-I$top_srcdir/runtime/include -I$tmp"
-libs="zx fuchsia.hardware.vsock fuchsia.vsock fuchsia.virtualization fuchsia.device.vsock"
+libs="zx fuchsia.hardware.vsock fuchsia.vsock fuchsia.virtualization fuchsia.device.vsock cfidl.vsock"
 ccs=""
 for cc in gcc clang; do command -v $cc >/dev/null 2>&1 && ccs="$ccs $cc"; done
 cxxs=""
