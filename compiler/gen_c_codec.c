@@ -162,27 +162,62 @@ void gc_codec_header(gc_writer *w)
 		    w,
 		    "zx_status_t %s_decode(fidl_decoder_t *dec, %s **out);\n",
 		    name, name);
-		if (d->shape.max_handles)
+		if (d->shape.max_handles) {
 			gc_printf(w, "void %s_close_handles(%s *value);\n",
 			          name, name);
+			gc_printf(w,
+			          "void %s_close_unencoded(const %s *value, "
+			          "uint32_t depth, uint32_t *skip);\n",
+			          name, name);
+		}
 	}
+}
+
+/* The whole-message encoder of a value with handles: on failure the
+ * encoder has closed the handles it took; this closes the rest. */
+static void top_level_encode_handles(gc_writer *w, const cf_decl *d)
+{
+	const char *name = gc_decl_name(w, d);
+	gc_printf(
+	    w,
+	    "\n/* Encodes a whole message body: a %s %s.  On failure every "
+	    "handle\n * of value is closed. */\n"
+	    "zx_status_t %s_encode(const %s *value, fidl_encoder_t *enc)\n"
+	    "{\n"
+	    "\tuint32_t taken = enc->handles_consumed;\n"
+	    "\tuint32_t offset = fidl_encoder_alloc(enc, %" PRIu32 ");\n"
+	    "\tzx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;\n"
+	    "\tif (offset != UINT32_MAX)\n"
+	    "\t\tstatus = %s_encode_at(enc, value, offset, 0);\n"
+	    "\tif (status != ZX_OK) {\n"
+	    "\t\tuint32_t skip = enc->handles_consumed - taken;\n"
+	    "\t\t%s_close_unencoded(value, 0, &skip);\n"
+	    "\t}\n"
+	    "\treturn status;\n"
+	    "}\n",
+	    cf_decl_kind_name(d->kind), d->full_name, name, name,
+	    d->shape.inline_size, name, name);
 }
 
 static void top_level(gc_writer *w, const cf_decl *d)
 {
 	const char *name = gc_decl_name(w, d);
-	gc_printf(
-	    w,
-	    "\n/* Encodes a whole message body: a %s %s. */\n"
-	    "zx_status_t %s_encode(const %s *value, fidl_encoder_t *enc)\n"
-	    "{\n"
-	    "\tuint32_t offset = fidl_encoder_alloc(enc, %" PRIu32 ");\n"
-	    "\tif (offset == UINT32_MAX)\n"
-	    "\t\treturn ZX_ERR_BUFFER_TOO_SMALL;\n"
-	    "\treturn %s_encode_at(enc, value, offset, 0);\n"
-	    "}\n",
-	    cf_decl_kind_name(d->kind), d->full_name, name, name,
-	    d->shape.inline_size, name);
+	if (d->shape.max_handles)
+		top_level_encode_handles(w, d);
+	else
+		gc_printf(w,
+		          "\n/* Encodes a whole message body: a %s %s. */\n"
+		          "zx_status_t %s_encode(const %s *value, "
+		          "fidl_encoder_t *enc)\n"
+		          "{\n"
+		          "\tuint32_t offset = fidl_encoder_alloc(enc, %" PRIu32
+		          ");\n"
+		          "\tif (offset == UINT32_MAX)\n"
+		          "\t\treturn ZX_ERR_BUFFER_TOO_SMALL;\n"
+		          "\treturn %s_encode_at(enc, value, offset, 0);\n"
+		          "}\n",
+		          cf_decl_kind_name(d->kind), d->full_name, name, name,
+		          d->shape.inline_size, name);
 	gc_printf(
 	    w,
 	    "\n/* Decodes a whole message body in place: *out points into "
@@ -222,7 +257,9 @@ void gc_codec_source(gc_writer *w)
 			continue;
 		}
 		top_level(w, d);
-		if (d->shape.max_handles)
+		if (d->shape.max_handles) {
 			gc_close_fn(w, d);
+			gc_close_unencoded_fn(w, d);
+		}
 	}
 }

@@ -316,3 +316,140 @@ void gc_enc_union(gc_writer *w, const cf_decl *d)
 	        "return fidl_encoder_fail(enc, FIDL_ERR_UNION_FIELD_NOT_SET);");
 	gc_line(w, 0, "}");
 }
+
+/* ---- closing what a failed encode had not reached ---- */
+
+/* Emits statements that hand every handle of lv (of type t) to
+ * fidl_close_unencoded_handle, in the order enc_value takes them; `depth`
+ * is the depth enc_value would get. */
+static void unenc_value(gc_writer *w, const cf_type *t, const char *lv,
+                        const char *depth, int lvl, int n)
+{
+	if (t->shape.max_handles == 0)
+		return;
+	switch (t->kind) {
+	case CF_TYPE_HANDLE:
+	case CF_TYPE_ENDPOINT:
+		gc_line(
+		    w, n,
+		    gc_fmt(w, "fidl_close_unencoded_handle(%s, skip);", lv));
+		break;
+	case CF_TYPE_VECTOR:
+	case CF_TYPE_ARRAY: {
+		const cf_type *e = t->element;
+		const char *i = gc_fmt(w, "i%d", lvl);
+		bool vec = t->kind == CF_TYPE_VECTOR;
+		/* A vector the encoder refused (count over its bound) still
+		 * holds the caller's handles: all count of them. */
+		if (vec)
+			gc_line(w, n, gc_fmt(w, "if (%s.data != NULL)", lv));
+		gc_line(w, n + vec,
+		        gc_fmt(w, "for (uint64_t %s = 0; %s < %s; %s++) {", i,
+		               i,
+		               vec ? gc_fmt(w, "%s.count", lv)
+		                   : gc_fmt(w, "%" PRIu32, t->element_count),
+		               i));
+		unenc_value(w, e,
+		            vec ? gc_fmt(w, "((%s)%s.data)[%s]",
+		                         gc_ptr_type(w, e), lv, i)
+		                : gc_fmt(w, "%s[%s]", lv, i),
+		            vec ? gc_fmt(w, "(%s) + 1", depth) : depth, lvl + 1,
+		            n + 1 + vec);
+		gc_line(w, n + vec, "}");
+		break;
+	}
+	case CF_TYPE_DECL: {
+		const char *name = gc_decl_name(w, t->decl);
+		if (t->decl->kind == CF_DECL_STRUCT && t->nullable) {
+			gc_line(w, n, gc_fmt(w, "if (%s != NULL)", lv));
+			gc_line(
+			    w, n + 1,
+			    gc_fmt(w, "%s_close_unencoded(%s, (%s) + 1, skip);",
+			           name, lv, depth));
+		} else if (t->decl->kind == CF_DECL_UNION && t->nullable) {
+			gc_line(w, n, gc_fmt(w, "if (%s.tag != 0)", lv));
+			gc_line(w, n + 1,
+			        gc_fmt(w, "%s_close_unencoded(&%s, %s, skip);",
+			               name, lv, depth));
+		} else {
+			gc_line(w, n,
+			        gc_fmt(w, "%s_close_unencoded(&%s, %s, skip);",
+			               name, lv, depth));
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void unenc_envelope(gc_writer *w, const cf_member *m, const char *env,
+                           const char *vdepth, int n)
+{
+	const cf_type *t = m->type;
+	const char *mv = gc_fmt(w, "m_%s", m->name);
+	gc_line(w, n, "{");
+	gc_line(w, n + 1,
+	        gc_fmt(w, "%s = (%s)fidl_envelope_value(&%s);",
+	               gc_ptr_decl(w, t, mv), gc_ptr_type(w, t), env));
+	gc_line(w, n + 1, gc_fmt(w, "if (%s != NULL) {", mv));
+	unenc_value(w, t, gc_fmt(w, "(*%s)", mv), vdepth, 0, n + 2);
+	gc_line(w, n + 1, "}");
+	gc_line(w, n, "}");
+}
+
+void gc_close_unencoded_fn(gc_writer *w, const cf_decl *d)
+{
+	const char *name = gc_decl_name(w, d);
+	gc_printf(w,
+	          "\n/* After a failed encode of a %s %s: closes its handles "
+	          "after the\n * first *skip in encoding order (those the "
+	          "encoder took). */\n",
+	          cf_decl_kind_name(d->kind), d->full_name);
+	gc_printf(w,
+	          "void %s_close_unencoded(const %s *value, uint32_t depth, "
+	          "uint32_t *skip)\n{\n",
+	          name, name);
+	gc_line(w, 1,
+	        "/* Deeper than any encoder goes (and a cyclic value "
+	        "ends). */");
+	gc_line(w, 1, "if (depth > FIDL_MAX_DEPTH)");
+	gc_line(w, 2, "return;");
+	if (d->kind == CF_DECL_UNION)
+		gc_line(w, 1, "switch (value->tag) {");
+	for (unsigned i = 0; i < d->member_count; i++) {
+		const cf_member *m = &d->members[i];
+		if (m->reserved || m->type->shape.max_handles == 0)
+			continue;
+		if (d->kind == CF_DECL_STRUCT) {
+			unenc_value(
+			    w, m->type,
+			    gc_fmt(w, "value->%s", gc_member_name(w, m->name)),
+			    "depth", 0, 1);
+		} else if (d->kind == CF_DECL_TABLE) {
+			/* As the encoder: the envelopes are at depth + 1,
+			 * their values at depth + 2. */
+			gc_line(w, 1,
+			        gc_fmt(w, "if (value->count >= %" PRIu64 ")",
+			               m->ordinal));
+			unenc_envelope(w, m,
+			               gc_fmt(w,
+			                      "value->envelopes[%" PRIu64 "]",
+			                      m->ordinal - 1),
+			               "depth + 2", 2);
+		} else {
+			gc_line(w, 1,
+			        gc_fmt(w, "case %s_Tag_%s:", name, m->name));
+			unenc_envelope(w, m, "value->envelope", "depth + 1", 2);
+			gc_line(w, 2, "break;");
+		}
+	}
+	if (d->kind == CF_DECL_UNION) {
+		gc_line(w, 1, "default: /* unknown or unset: nothing taken */");
+		gc_line(w, 2, "break;");
+		gc_line(w, 1, "}");
+	}
+	gc_line(w, 1, "(void)value;");
+	gc_line(w, 1, "(void)skip;");
+	gc_printf(w, "}\n");
+}

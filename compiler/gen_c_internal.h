@@ -75,6 +75,9 @@ extern const char *const gc_dec_params;
 void gc_enc_struct(gc_writer *w, const cf_decl *d);
 void gc_enc_table(gc_writer *w, const cf_decl *d);
 void gc_enc_union(gc_writer *w, const cf_decl *d);
+/* lib_T_close_unencoded: after a failed top-level encode, closes the
+ * handles of the value the encoder had not taken. */
+void gc_close_unencoded_fn(gc_writer *w, const cf_decl *d);
 /* gen_c_decode.c */
 void gc_dec_struct(gc_writer *w, const cf_decl *d);
 void gc_dec_table(gc_writer *w, const cf_decl *d);

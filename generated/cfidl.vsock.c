@@ -91,13 +91,20 @@ zx_status_t cfidl_vsock_GuestRegistry_Register_Response_decode_at(fidl_decoder_t
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct cfidl.vsock/GuestRegistry_Register_Response. */
+/* Encodes a whole message body: a struct cfidl.vsock/GuestRegistry_Register_Response.  On failure every handle
+ * of value is closed. */
 zx_status_t cfidl_vsock_GuestRegistry_Register_Response_encode(const cfidl_vsock_GuestRegistry_Register_Response *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 16);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return cfidl_vsock_GuestRegistry_Register_Response_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = cfidl_vsock_GuestRegistry_Register_Response_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		cfidl_vsock_GuestRegistry_Register_Response_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -128,6 +135,20 @@ void cfidl_vsock_GuestRegistry_Register_Response_close_handles(cfidl_vsock_Guest
 		zx_handle_close(value->host_doorbell);
 	value->host_doorbell = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct cfidl.vsock/GuestRegistry_Register_Response: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void cfidl_vsock_GuestRegistry_Register_Response_close_unencoded(const cfidl_vsock_GuestRegistry_Register_Response *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->rings, skip);
+	fidl_close_unencoded_handle(value->guest_doorbell, skip);
+	fidl_close_unencoded_handle(value->host_doorbell, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes union cfidl.vsock/GuestRegistry_Register_Result */
@@ -218,13 +239,20 @@ zx_status_t cfidl_vsock_GuestRegistry_Register_Result_decode_at(fidl_decoder_t *
 	}
 }
 
-/* Encodes a whole message body: a union cfidl.vsock/GuestRegistry_Register_Result. */
+/* Encodes a whole message body: a union cfidl.vsock/GuestRegistry_Register_Result.  On failure every handle
+ * of value is closed. */
 zx_status_t cfidl_vsock_GuestRegistry_Register_Result_encode(const cfidl_vsock_GuestRegistry_Register_Result *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 16);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return cfidl_vsock_GuestRegistry_Register_Result_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = cfidl_vsock_GuestRegistry_Register_Result_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		cfidl_vsock_GuestRegistry_Register_Result_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -253,6 +281,29 @@ void cfidl_vsock_GuestRegistry_Register_Result_close_handles(cfidl_vsock_GuestRe
 			}
 		}
 	(void)value;
+}
+
+/* After a failed encode of a union cfidl.vsock/GuestRegistry_Register_Result: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void cfidl_vsock_GuestRegistry_Register_Result_close_unencoded(const cfidl_vsock_GuestRegistry_Register_Result *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	switch (value->tag) {
+	case cfidl_vsock_GuestRegistry_Register_Result_Tag_response:
+		{
+			cfidl_vsock_GuestRegistry_Register_Response *m_response = (cfidl_vsock_GuestRegistry_Register_Response *)fidl_envelope_value(&value->envelope);
+			if (m_response != NULL) {
+				cfidl_vsock_GuestRegistry_Register_Response_close_unencoded(&(*m_response), depth + 1, skip);
+			}
+		}
+		break;
+	default: /* unknown or unset: nothing taken */
+		break;
+	}
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct cfidl.vsock/GuestRegistryOnTransportResetRequest */

@@ -78,6 +78,7 @@ zx_status_t cfidl_vsock_GuestRegistry_Register_Response_decode_at(fidl_decoder_t
 zx_status_t cfidl_vsock_GuestRegistry_Register_Response_encode(const cfidl_vsock_GuestRegistry_Register_Response *value, fidl_encoder_t *enc);
 zx_status_t cfidl_vsock_GuestRegistry_Register_Response_decode(fidl_decoder_t *dec, cfidl_vsock_GuestRegistry_Register_Response **out);
 void cfidl_vsock_GuestRegistry_Register_Response_close_handles(cfidl_vsock_GuestRegistry_Register_Response *value);
+void cfidl_vsock_GuestRegistry_Register_Response_close_unencoded(const cfidl_vsock_GuestRegistry_Register_Response *value, uint32_t depth, uint32_t *skip);
 
 /* union cfidl.vsock/GuestRegistry_Register_Result: wire codec */
 zx_status_t cfidl_vsock_GuestRegistry_Register_Result_encode_at(fidl_encoder_t *enc, const cfidl_vsock_GuestRegistry_Register_Result *value, uint32_t offset, uint32_t depth);
@@ -85,6 +86,7 @@ zx_status_t cfidl_vsock_GuestRegistry_Register_Result_decode_at(fidl_decoder_t *
 zx_status_t cfidl_vsock_GuestRegistry_Register_Result_encode(const cfidl_vsock_GuestRegistry_Register_Result *value, fidl_encoder_t *enc);
 zx_status_t cfidl_vsock_GuestRegistry_Register_Result_decode(fidl_decoder_t *dec, cfidl_vsock_GuestRegistry_Register_Result **out);
 void cfidl_vsock_GuestRegistry_Register_Result_close_handles(cfidl_vsock_GuestRegistry_Register_Result *value);
+void cfidl_vsock_GuestRegistry_Register_Result_close_unencoded(const cfidl_vsock_GuestRegistry_Register_Result *value, uint32_t depth, uint32_t *skip);
 
 /* struct cfidl.vsock/GuestRegistryOnTransportResetRequest: wire codec */
 zx_status_t cfidl_vsock_GuestRegistryOnTransportResetRequest_encode_at(fidl_encoder_t *enc, const cfidl_vsock_GuestRegistryOnTransportResetRequest *value, uint32_t offset, uint32_t depth);

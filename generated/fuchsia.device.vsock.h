@@ -240,6 +240,7 @@ zx_status_t fuchsia_device_vsock_DeviceStartRequest_decode_at(fidl_decoder_t *de
 zx_status_t fuchsia_device_vsock_DeviceStartRequest_encode(const fuchsia_device_vsock_DeviceStartRequest *value, fidl_encoder_t *enc);
 zx_status_t fuchsia_device_vsock_DeviceStartRequest_decode(fidl_decoder_t *dec, fuchsia_device_vsock_DeviceStartRequest **out);
 void fuchsia_device_vsock_DeviceStartRequest_close_handles(fuchsia_device_vsock_DeviceStartRequest *value);
+void fuchsia_device_vsock_DeviceStartRequest_close_unencoded(const fuchsia_device_vsock_DeviceStartRequest *value, uint32_t depth, uint32_t *skip);
 
 /* struct fuchsia.device.vsock/DeviceStartResponse: wire codec */
 zx_status_t fuchsia_device_vsock_DeviceStartResponse_encode_at(fidl_encoder_t *enc, const fuchsia_device_vsock_DeviceStartResponse *value, uint32_t offset, uint32_t depth);
@@ -253,6 +254,7 @@ zx_status_t fuchsia_device_vsock_DeviceSendRequestRequest_decode_at(fidl_decoder
 zx_status_t fuchsia_device_vsock_DeviceSendRequestRequest_encode(const fuchsia_device_vsock_DeviceSendRequestRequest *value, fidl_encoder_t *enc);
 zx_status_t fuchsia_device_vsock_DeviceSendRequestRequest_decode(fidl_decoder_t *dec, fuchsia_device_vsock_DeviceSendRequestRequest **out);
 void fuchsia_device_vsock_DeviceSendRequestRequest_close_handles(fuchsia_device_vsock_DeviceSendRequestRequest *value);
+void fuchsia_device_vsock_DeviceSendRequestRequest_close_unencoded(const fuchsia_device_vsock_DeviceSendRequestRequest *value, uint32_t depth, uint32_t *skip);
 
 /* struct fuchsia.device.vsock/DeviceSendRequestResponse: wire codec */
 zx_status_t fuchsia_device_vsock_DeviceSendRequestResponse_encode_at(fidl_encoder_t *enc, const fuchsia_device_vsock_DeviceSendRequestResponse *value, uint32_t offset, uint32_t depth);
@@ -290,6 +292,7 @@ zx_status_t fuchsia_device_vsock_DeviceSendResponseRequest_decode_at(fidl_decode
 zx_status_t fuchsia_device_vsock_DeviceSendResponseRequest_encode(const fuchsia_device_vsock_DeviceSendResponseRequest *value, fidl_encoder_t *enc);
 zx_status_t fuchsia_device_vsock_DeviceSendResponseRequest_decode(fidl_decoder_t *dec, fuchsia_device_vsock_DeviceSendResponseRequest **out);
 void fuchsia_device_vsock_DeviceSendResponseRequest_close_handles(fuchsia_device_vsock_DeviceSendResponseRequest *value);
+void fuchsia_device_vsock_DeviceSendResponseRequest_close_unencoded(const fuchsia_device_vsock_DeviceSendResponseRequest *value, uint32_t depth, uint32_t *skip);
 
 /* struct fuchsia.device.vsock/DeviceSendResponseResponse: wire codec */
 zx_status_t fuchsia_device_vsock_DeviceSendResponseResponse_encode_at(fidl_encoder_t *enc, const fuchsia_device_vsock_DeviceSendResponseResponse *value, uint32_t offset, uint32_t depth);
@@ -309,6 +312,7 @@ zx_status_t fuchsia_device_vsock_DeviceSendVmoRequest_decode_at(fidl_decoder_t *
 zx_status_t fuchsia_device_vsock_DeviceSendVmoRequest_encode(const fuchsia_device_vsock_DeviceSendVmoRequest *value, fidl_encoder_t *enc);
 zx_status_t fuchsia_device_vsock_DeviceSendVmoRequest_decode(fidl_decoder_t *dec, fuchsia_device_vsock_DeviceSendVmoRequest **out);
 void fuchsia_device_vsock_DeviceSendVmoRequest_close_handles(fuchsia_device_vsock_DeviceSendVmoRequest *value);
+void fuchsia_device_vsock_DeviceSendVmoRequest_close_unencoded(const fuchsia_device_vsock_DeviceSendVmoRequest *value, uint32_t depth, uint32_t *skip);
 
 /* struct fuchsia.device.vsock/DeviceSendVmoResponse: wire codec */
 zx_status_t fuchsia_device_vsock_DeviceSendVmoResponse_encode_at(fidl_encoder_t *enc, const fuchsia_device_vsock_DeviceSendVmoResponse *value, uint32_t offset, uint32_t depth);

@@ -318,13 +318,20 @@ zx_status_t fuchsia_hardware_vsock_DeviceStartRequest_decode_at(fidl_decoder_t *
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.hardware.vsock/DeviceStartRequest. */
+/* Encodes a whole message body: a struct fuchsia.hardware.vsock/DeviceStartRequest.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_hardware_vsock_DeviceStartRequest_encode(const fuchsia_hardware_vsock_DeviceStartRequest *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 4);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_hardware_vsock_DeviceStartRequest_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_hardware_vsock_DeviceStartRequest_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_hardware_vsock_DeviceStartRequest_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -349,6 +356,18 @@ void fuchsia_hardware_vsock_DeviceStartRequest_close_handles(fuchsia_hardware_vs
 		zx_handle_close(value->cb);
 	value->cb = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.hardware.vsock/DeviceStartRequest: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_hardware_vsock_DeviceStartRequest_close_unencoded(const fuchsia_hardware_vsock_DeviceStartRequest *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->cb, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.hardware.vsock/DeviceStartResponse */
@@ -422,13 +441,20 @@ zx_status_t fuchsia_hardware_vsock_DeviceSendRequestRequest_decode_at(fidl_decod
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.hardware.vsock/DeviceSendRequestRequest. */
+/* Encodes a whole message body: a struct fuchsia.hardware.vsock/DeviceSendRequestRequest.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_hardware_vsock_DeviceSendRequestRequest_encode(const fuchsia_hardware_vsock_DeviceSendRequestRequest *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 16);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_hardware_vsock_DeviceSendRequestRequest_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_hardware_vsock_DeviceSendRequestRequest_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_hardware_vsock_DeviceSendRequestRequest_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -453,6 +479,18 @@ void fuchsia_hardware_vsock_DeviceSendRequestRequest_close_handles(fuchsia_hardw
 		zx_handle_close(value->data);
 	value->data = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.hardware.vsock/DeviceSendRequestRequest: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_hardware_vsock_DeviceSendRequestRequest_close_unencoded(const fuchsia_hardware_vsock_DeviceSendRequestRequest *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->data, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.hardware.vsock/DeviceSendRequestResponse */
@@ -690,13 +728,20 @@ zx_status_t fuchsia_hardware_vsock_DeviceSendResponseRequest_decode_at(fidl_deco
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.hardware.vsock/DeviceSendResponseRequest. */
+/* Encodes a whole message body: a struct fuchsia.hardware.vsock/DeviceSendResponseRequest.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_hardware_vsock_DeviceSendResponseRequest_encode(const fuchsia_hardware_vsock_DeviceSendResponseRequest *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 16);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_hardware_vsock_DeviceSendResponseRequest_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_hardware_vsock_DeviceSendResponseRequest_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_hardware_vsock_DeviceSendResponseRequest_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -721,6 +766,18 @@ void fuchsia_hardware_vsock_DeviceSendResponseRequest_close_handles(fuchsia_hard
 		zx_handle_close(value->data);
 	value->data = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.hardware.vsock/DeviceSendResponseRequest: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_hardware_vsock_DeviceSendResponseRequest_close_unencoded(const fuchsia_hardware_vsock_DeviceSendResponseRequest *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->data, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.hardware.vsock/DeviceSendResponseResponse */
@@ -841,13 +898,20 @@ zx_status_t fuchsia_hardware_vsock_DeviceSendVmoRequest_decode_at(fidl_decoder_t
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.hardware.vsock/DeviceSendVmoRequest. */
+/* Encodes a whole message body: a struct fuchsia.hardware.vsock/DeviceSendVmoRequest.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_hardware_vsock_DeviceSendVmoRequest_encode(const fuchsia_hardware_vsock_DeviceSendVmoRequest *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 32);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_hardware_vsock_DeviceSendVmoRequest_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_hardware_vsock_DeviceSendVmoRequest_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_hardware_vsock_DeviceSendVmoRequest_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -872,6 +936,18 @@ void fuchsia_hardware_vsock_DeviceSendVmoRequest_close_handles(fuchsia_hardware_
 		zx_handle_close(value->vmo);
 	value->vmo = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.hardware.vsock/DeviceSendVmoRequest: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_hardware_vsock_DeviceSendVmoRequest_close_unencoded(const fuchsia_hardware_vsock_DeviceSendVmoRequest *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->vmo, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.hardware.vsock/DeviceSendVmoResponse */

@@ -40,13 +40,20 @@ zx_status_t fuchsia_virtualization_GuestVsockAcceptorAcceptRequest_decode_at(fid
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.virtualization/GuestVsockAcceptorAcceptRequest. */
+/* Encodes a whole message body: a struct fuchsia.virtualization/GuestVsockAcceptorAcceptRequest.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_virtualization_GuestVsockAcceptorAcceptRequest_encode(const fuchsia_virtualization_GuestVsockAcceptorAcceptRequest *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 16);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_virtualization_GuestVsockAcceptorAcceptRequest_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_virtualization_GuestVsockAcceptorAcceptRequest_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_virtualization_GuestVsockAcceptorAcceptRequest_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -71,6 +78,18 @@ void fuchsia_virtualization_GuestVsockAcceptorAcceptRequest_close_handles(fuchsi
 		zx_handle_close(value->socket);
 	value->socket = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.virtualization/GuestVsockAcceptorAcceptRequest: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_virtualization_GuestVsockAcceptorAcceptRequest_close_unencoded(const fuchsia_virtualization_GuestVsockAcceptorAcceptRequest *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->socket, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.virtualization/GuestVsockAcceptor_Accept_Response */
@@ -292,13 +311,20 @@ zx_status_t fuchsia_virtualization_HostVsockAcceptor_Accept_Response_decode_at(f
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.virtualization/HostVsockAcceptor_Accept_Response. */
+/* Encodes a whole message body: a struct fuchsia.virtualization/HostVsockAcceptor_Accept_Response.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_virtualization_HostVsockAcceptor_Accept_Response_encode(const fuchsia_virtualization_HostVsockAcceptor_Accept_Response *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 4);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_virtualization_HostVsockAcceptor_Accept_Response_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_virtualization_HostVsockAcceptor_Accept_Response_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_virtualization_HostVsockAcceptor_Accept_Response_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -323,6 +349,18 @@ void fuchsia_virtualization_HostVsockAcceptor_Accept_Response_close_handles(fuch
 		zx_handle_close(value->socket);
 	value->socket = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.virtualization/HostVsockAcceptor_Accept_Response: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_virtualization_HostVsockAcceptor_Accept_Response_close_unencoded(const fuchsia_virtualization_HostVsockAcceptor_Accept_Response *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->socket, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes union fuchsia.virtualization/HostVsockAcceptor_Accept_Result */
@@ -413,13 +451,20 @@ zx_status_t fuchsia_virtualization_HostVsockAcceptor_Accept_Result_decode_at(fid
 	}
 }
 
-/* Encodes a whole message body: a union fuchsia.virtualization/HostVsockAcceptor_Accept_Result. */
+/* Encodes a whole message body: a union fuchsia.virtualization/HostVsockAcceptor_Accept_Result.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_virtualization_HostVsockAcceptor_Accept_Result_encode(const fuchsia_virtualization_HostVsockAcceptor_Accept_Result *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 16);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_virtualization_HostVsockAcceptor_Accept_Result_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_virtualization_HostVsockAcceptor_Accept_Result_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_virtualization_HostVsockAcceptor_Accept_Result_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -448,6 +493,29 @@ void fuchsia_virtualization_HostVsockAcceptor_Accept_Result_close_handles(fuchsi
 			}
 		}
 	(void)value;
+}
+
+/* After a failed encode of a union fuchsia.virtualization/HostVsockAcceptor_Accept_Result: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_virtualization_HostVsockAcceptor_Accept_Result_close_unencoded(const fuchsia_virtualization_HostVsockAcceptor_Accept_Result *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	switch (value->tag) {
+	case fuchsia_virtualization_HostVsockAcceptor_Accept_Result_Tag_response:
+		{
+			fuchsia_virtualization_HostVsockAcceptor_Accept_Response *m_response = (fuchsia_virtualization_HostVsockAcceptor_Accept_Response *)fidl_envelope_value(&value->envelope);
+			if (m_response != NULL) {
+				fuchsia_virtualization_HostVsockAcceptor_Accept_Response_close_unencoded(&(*m_response), depth + 1, skip);
+			}
+		}
+		break;
+	default: /* unknown or unset: nothing taken */
+		break;
+	}
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.virtualization/HostVsockConnectorConnectRequest */
@@ -518,13 +586,20 @@ zx_status_t fuchsia_virtualization_HostVsockConnector_Connect_Response_decode_at
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.virtualization/HostVsockConnector_Connect_Response. */
+/* Encodes a whole message body: a struct fuchsia.virtualization/HostVsockConnector_Connect_Response.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_virtualization_HostVsockConnector_Connect_Response_encode(const fuchsia_virtualization_HostVsockConnector_Connect_Response *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 4);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_virtualization_HostVsockConnector_Connect_Response_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_virtualization_HostVsockConnector_Connect_Response_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_virtualization_HostVsockConnector_Connect_Response_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -549,6 +624,18 @@ void fuchsia_virtualization_HostVsockConnector_Connect_Response_close_handles(fu
 		zx_handle_close(value->socket);
 	value->socket = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.virtualization/HostVsockConnector_Connect_Response: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_virtualization_HostVsockConnector_Connect_Response_close_unencoded(const fuchsia_virtualization_HostVsockConnector_Connect_Response *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->socket, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes union fuchsia.virtualization/HostVsockConnector_Connect_Result */
@@ -639,13 +726,20 @@ zx_status_t fuchsia_virtualization_HostVsockConnector_Connect_Result_decode_at(f
 	}
 }
 
-/* Encodes a whole message body: a union fuchsia.virtualization/HostVsockConnector_Connect_Result. */
+/* Encodes a whole message body: a union fuchsia.virtualization/HostVsockConnector_Connect_Result.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_virtualization_HostVsockConnector_Connect_Result_encode(const fuchsia_virtualization_HostVsockConnector_Connect_Result *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 16);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_virtualization_HostVsockConnector_Connect_Result_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_virtualization_HostVsockConnector_Connect_Result_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_virtualization_HostVsockConnector_Connect_Result_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -674,6 +768,29 @@ void fuchsia_virtualization_HostVsockConnector_Connect_Result_close_handles(fuch
 			}
 		}
 	(void)value;
+}
+
+/* After a failed encode of a union fuchsia.virtualization/HostVsockConnector_Connect_Result: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_virtualization_HostVsockConnector_Connect_Result_close_unencoded(const fuchsia_virtualization_HostVsockConnector_Connect_Result *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	switch (value->tag) {
+	case fuchsia_virtualization_HostVsockConnector_Connect_Result_Tag_response:
+		{
+			fuchsia_virtualization_HostVsockConnector_Connect_Response *m_response = (fuchsia_virtualization_HostVsockConnector_Connect_Response *)fidl_envelope_value(&value->envelope);
+			if (m_response != NULL) {
+				fuchsia_virtualization_HostVsockConnector_Connect_Response_close_unencoded(&(*m_response), depth + 1, skip);
+			}
+		}
+		break;
+	default: /* unknown or unset: nothing taken */
+		break;
+	}
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.virtualization/GuestVsockEndpointSetContextIdRequest */
@@ -714,13 +831,20 @@ zx_status_t fuchsia_virtualization_GuestVsockEndpointSetContextIdRequest_decode_
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.virtualization/GuestVsockEndpointSetContextIdRequest. */
+/* Encodes a whole message body: a struct fuchsia.virtualization/GuestVsockEndpointSetContextIdRequest.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_virtualization_GuestVsockEndpointSetContextIdRequest_encode(const fuchsia_virtualization_GuestVsockEndpointSetContextIdRequest *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 12);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_virtualization_GuestVsockEndpointSetContextIdRequest_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_virtualization_GuestVsockEndpointSetContextIdRequest_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_virtualization_GuestVsockEndpointSetContextIdRequest_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -748,6 +872,19 @@ void fuchsia_virtualization_GuestVsockEndpointSetContextIdRequest_close_handles(
 		zx_handle_close(value->acceptor);
 	value->acceptor = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.virtualization/GuestVsockEndpointSetContextIdRequest: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_virtualization_GuestVsockEndpointSetContextIdRequest_close_unencoded(const fuchsia_virtualization_GuestVsockEndpointSetContextIdRequest *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->connector, skip);
+	fidl_close_unencoded_handle(value->acceptor, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.virtualization/GuestVsockEndpointOnShutdownRequest */
@@ -821,13 +958,20 @@ zx_status_t fuchsia_virtualization_HostVsockEndpointListenRequest_decode_at(fidl
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.virtualization/HostVsockEndpointListenRequest. */
+/* Encodes a whole message body: a struct fuchsia.virtualization/HostVsockEndpointListenRequest.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_virtualization_HostVsockEndpointListenRequest_encode(const fuchsia_virtualization_HostVsockEndpointListenRequest *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 8);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_virtualization_HostVsockEndpointListenRequest_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_virtualization_HostVsockEndpointListenRequest_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_virtualization_HostVsockEndpointListenRequest_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -852,6 +996,18 @@ void fuchsia_virtualization_HostVsockEndpointListenRequest_close_handles(fuchsia
 		zx_handle_close(value->acceptor);
 	value->acceptor = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.virtualization/HostVsockEndpointListenRequest: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_virtualization_HostVsockEndpointListenRequest_close_unencoded(const fuchsia_virtualization_HostVsockEndpointListenRequest *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->acceptor, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.virtualization/HostVsockEndpoint_Listen_Response */
@@ -1073,13 +1229,20 @@ zx_status_t fuchsia_virtualization_HostVsockEndpoint_Connect2_Response_decode_at
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.virtualization/HostVsockEndpoint_Connect2_Response. */
+/* Encodes a whole message body: a struct fuchsia.virtualization/HostVsockEndpoint_Connect2_Response.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_virtualization_HostVsockEndpoint_Connect2_Response_encode(const fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 4);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_virtualization_HostVsockEndpoint_Connect2_Response_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_virtualization_HostVsockEndpoint_Connect2_Response_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_virtualization_HostVsockEndpoint_Connect2_Response_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -1104,6 +1267,18 @@ void fuchsia_virtualization_HostVsockEndpoint_Connect2_Response_close_handles(fu
 		zx_handle_close(value->socket);
 	value->socket = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.virtualization/HostVsockEndpoint_Connect2_Response: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_virtualization_HostVsockEndpoint_Connect2_Response_close_unencoded(const fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->socket, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes union fuchsia.virtualization/HostVsockEndpoint_Connect2_Result */
@@ -1194,13 +1369,20 @@ zx_status_t fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_decode_at(f
 	}
 }
 
-/* Encodes a whole message body: a union fuchsia.virtualization/HostVsockEndpoint_Connect2_Result. */
+/* Encodes a whole message body: a union fuchsia.virtualization/HostVsockEndpoint_Connect2_Result.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_encode(const fuchsia_virtualization_HostVsockEndpoint_Connect2_Result *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 16);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -1229,6 +1411,29 @@ void fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_close_handles(fuch
 			}
 		}
 	(void)value;
+}
+
+/* After a failed encode of a union fuchsia.virtualization/HostVsockEndpoint_Connect2_Result: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_close_unencoded(const fuchsia_virtualization_HostVsockEndpoint_Connect2_Result *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	switch (value->tag) {
+	case fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_Tag_response:
+		{
+			fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *m_response = (fuchsia_virtualization_HostVsockEndpoint_Connect2_Response *)fidl_envelope_value(&value->envelope);
+			if (m_response != NULL) {
+				fuchsia_virtualization_HostVsockEndpoint_Connect2_Response_close_unencoded(&(*m_response), depth + 1, skip);
+			}
+		}
+		break;
+	default: /* unknown or unset: nothing taken */
+		break;
+	}
+	(void)value;
+	(void)skip;
 }
 
 /* A transaction id for a synchronous call: never 0, high bit clear. */

@@ -39,13 +39,20 @@ zx_status_t fuchsia_vsock_ConnectionTransport_decode_at(fidl_decoder_t *dec, uin
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.vsock/ConnectionTransport. */
+/* Encodes a whole message body: a struct fuchsia.vsock/ConnectionTransport.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_vsock_ConnectionTransport_encode(const fuchsia_vsock_ConnectionTransport *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 8);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_vsock_ConnectionTransport_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_vsock_ConnectionTransport_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_vsock_ConnectionTransport_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -73,6 +80,19 @@ void fuchsia_vsock_ConnectionTransport_close_handles(fuchsia_vsock_ConnectionTra
 		zx_handle_close(value->con);
 	value->con = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.vsock/ConnectionTransport: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_vsock_ConnectionTransport_close_unencoded(const fuchsia_vsock_ConnectionTransport *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->data, skip);
+	fidl_close_unencoded_handle(value->con, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.vsock/ConnectionSendVmoRequest */
@@ -111,13 +131,20 @@ zx_status_t fuchsia_vsock_ConnectionSendVmoRequest_decode_at(fidl_decoder_t *dec
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.vsock/ConnectionSendVmoRequest. */
+/* Encodes a whole message body: a struct fuchsia.vsock/ConnectionSendVmoRequest.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_vsock_ConnectionSendVmoRequest_encode(const fuchsia_vsock_ConnectionSendVmoRequest *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 24);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_vsock_ConnectionSendVmoRequest_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_vsock_ConnectionSendVmoRequest_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_vsock_ConnectionSendVmoRequest_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -142,6 +169,18 @@ void fuchsia_vsock_ConnectionSendVmoRequest_close_handles(fuchsia_vsock_Connecti
 		zx_handle_close(value->vmo);
 	value->vmo = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.vsock/ConnectionSendVmoRequest: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_vsock_ConnectionSendVmoRequest_close_unencoded(const fuchsia_vsock_ConnectionSendVmoRequest *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->vmo, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.vsock/ConnectionSendVmoResponse */
@@ -269,13 +308,20 @@ zx_status_t fuchsia_vsock_AcceptorAcceptResponse_decode_at(fidl_decoder_t *dec, 
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.vsock/AcceptorAcceptResponse. */
+/* Encodes a whole message body: a struct fuchsia.vsock/AcceptorAcceptResponse.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_vsock_AcceptorAcceptResponse_encode(const fuchsia_vsock_AcceptorAcceptResponse *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 8);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_vsock_AcceptorAcceptResponse_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_vsock_AcceptorAcceptResponse_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_vsock_AcceptorAcceptResponse_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -299,6 +345,19 @@ void fuchsia_vsock_AcceptorAcceptResponse_close_handles(fuchsia_vsock_AcceptorAc
 	if (value->con != NULL)
 		fuchsia_vsock_ConnectionTransport_close_handles(value->con);
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.vsock/AcceptorAcceptResponse: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_vsock_AcceptorAcceptResponse_close_unencoded(const fuchsia_vsock_AcceptorAcceptResponse *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	if (value->con != NULL)
+		fuchsia_vsock_ConnectionTransport_close_unencoded(value->con, (depth) + 1, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.vsock/ConnectorConnectRequest */
@@ -334,13 +393,20 @@ zx_status_t fuchsia_vsock_ConnectorConnectRequest_decode_at(fidl_decoder_t *dec,
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.vsock/ConnectorConnectRequest. */
+/* Encodes a whole message body: a struct fuchsia.vsock/ConnectorConnectRequest.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_vsock_ConnectorConnectRequest_encode(const fuchsia_vsock_ConnectorConnectRequest *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 16);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_vsock_ConnectorConnectRequest_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_vsock_ConnectorConnectRequest_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_vsock_ConnectorConnectRequest_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -363,6 +429,18 @@ void fuchsia_vsock_ConnectorConnectRequest_close_handles(fuchsia_vsock_Connector
 {
 	fuchsia_vsock_ConnectionTransport_close_handles(&value->con);
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.vsock/ConnectorConnectRequest: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_vsock_ConnectorConnectRequest_close_unencoded(const fuchsia_vsock_ConnectorConnectRequest *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fuchsia_vsock_ConnectionTransport_close_unencoded(&value->con, depth, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.vsock/ConnectorConnectResponse */
@@ -436,13 +514,20 @@ zx_status_t fuchsia_vsock_ConnectorListenRequest_decode_at(fidl_decoder_t *dec, 
 	return ZX_OK;
 }
 
-/* Encodes a whole message body: a struct fuchsia.vsock/ConnectorListenRequest. */
+/* Encodes a whole message body: a struct fuchsia.vsock/ConnectorListenRequest.  On failure every handle
+ * of value is closed. */
 zx_status_t fuchsia_vsock_ConnectorListenRequest_encode(const fuchsia_vsock_ConnectorListenRequest *value, fidl_encoder_t *enc)
 {
+	uint32_t taken = enc->handles_consumed;
 	uint32_t offset = fidl_encoder_alloc(enc, 8);
-	if (offset == UINT32_MAX)
-		return ZX_ERR_BUFFER_TOO_SMALL;
-	return fuchsia_vsock_ConnectorListenRequest_encode_at(enc, value, offset, 0);
+	zx_status_t status = ZX_ERR_BUFFER_TOO_SMALL;
+	if (offset != UINT32_MAX)
+		status = fuchsia_vsock_ConnectorListenRequest_encode_at(enc, value, offset, 0);
+	if (status != ZX_OK) {
+		uint32_t skip = enc->handles_consumed - taken;
+		fuchsia_vsock_ConnectorListenRequest_close_unencoded(value, 0, &skip);
+	}
+	return status;
 }
 
 /* Decodes a whole message body in place: *out points into dec->bytes. */
@@ -467,6 +552,18 @@ void fuchsia_vsock_ConnectorListenRequest_close_handles(fuchsia_vsock_ConnectorL
 		zx_handle_close(value->acceptor);
 	value->acceptor = ZX_HANDLE_INVALID;
 	(void)value;
+}
+
+/* After a failed encode of a struct fuchsia.vsock/ConnectorListenRequest: closes its handles after the
+ * first *skip in encoding order (those the encoder took). */
+void fuchsia_vsock_ConnectorListenRequest_close_unencoded(const fuchsia_vsock_ConnectorListenRequest *value, uint32_t depth, uint32_t *skip)
+{
+	/* Deeper than any encoder goes (and a cyclic value ends). */
+	if (depth > FIDL_MAX_DEPTH)
+		return;
+	fidl_close_unencoded_handle(value->acceptor, skip);
+	(void)value;
+	(void)skip;
 }
 
 /* Encodes struct fuchsia.vsock/ConnectorListenResponse */

@@ -123,6 +123,7 @@ zx_status_t fuchsia_vsock_ConnectionTransport_decode_at(fidl_decoder_t *dec, uin
 zx_status_t fuchsia_vsock_ConnectionTransport_encode(const fuchsia_vsock_ConnectionTransport *value, fidl_encoder_t *enc);
 zx_status_t fuchsia_vsock_ConnectionTransport_decode(fidl_decoder_t *dec, fuchsia_vsock_ConnectionTransport **out);
 void fuchsia_vsock_ConnectionTransport_close_handles(fuchsia_vsock_ConnectionTransport *value);
+void fuchsia_vsock_ConnectionTransport_close_unencoded(const fuchsia_vsock_ConnectionTransport *value, uint32_t depth, uint32_t *skip);
 
 /* struct fuchsia.vsock/ConnectionSendVmoRequest: wire codec */
 zx_status_t fuchsia_vsock_ConnectionSendVmoRequest_encode_at(fidl_encoder_t *enc, const fuchsia_vsock_ConnectionSendVmoRequest *value, uint32_t offset, uint32_t depth);
@@ -130,6 +131,7 @@ zx_status_t fuchsia_vsock_ConnectionSendVmoRequest_decode_at(fidl_decoder_t *dec
 zx_status_t fuchsia_vsock_ConnectionSendVmoRequest_encode(const fuchsia_vsock_ConnectionSendVmoRequest *value, fidl_encoder_t *enc);
 zx_status_t fuchsia_vsock_ConnectionSendVmoRequest_decode(fidl_decoder_t *dec, fuchsia_vsock_ConnectionSendVmoRequest **out);
 void fuchsia_vsock_ConnectionSendVmoRequest_close_handles(fuchsia_vsock_ConnectionSendVmoRequest *value);
+void fuchsia_vsock_ConnectionSendVmoRequest_close_unencoded(const fuchsia_vsock_ConnectionSendVmoRequest *value, uint32_t depth, uint32_t *skip);
 
 /* struct fuchsia.vsock/ConnectionSendVmoResponse: wire codec */
 zx_status_t fuchsia_vsock_ConnectionSendVmoResponse_encode_at(fidl_encoder_t *enc, const fuchsia_vsock_ConnectionSendVmoResponse *value, uint32_t offset, uint32_t depth);
@@ -149,6 +151,7 @@ zx_status_t fuchsia_vsock_AcceptorAcceptResponse_decode_at(fidl_decoder_t *dec, 
 zx_status_t fuchsia_vsock_AcceptorAcceptResponse_encode(const fuchsia_vsock_AcceptorAcceptResponse *value, fidl_encoder_t *enc);
 zx_status_t fuchsia_vsock_AcceptorAcceptResponse_decode(fidl_decoder_t *dec, fuchsia_vsock_AcceptorAcceptResponse **out);
 void fuchsia_vsock_AcceptorAcceptResponse_close_handles(fuchsia_vsock_AcceptorAcceptResponse *value);
+void fuchsia_vsock_AcceptorAcceptResponse_close_unencoded(const fuchsia_vsock_AcceptorAcceptResponse *value, uint32_t depth, uint32_t *skip);
 
 /* struct fuchsia.vsock/ConnectorConnectRequest: wire codec */
 zx_status_t fuchsia_vsock_ConnectorConnectRequest_encode_at(fidl_encoder_t *enc, const fuchsia_vsock_ConnectorConnectRequest *value, uint32_t offset, uint32_t depth);
@@ -156,6 +159,7 @@ zx_status_t fuchsia_vsock_ConnectorConnectRequest_decode_at(fidl_decoder_t *dec,
 zx_status_t fuchsia_vsock_ConnectorConnectRequest_encode(const fuchsia_vsock_ConnectorConnectRequest *value, fidl_encoder_t *enc);
 zx_status_t fuchsia_vsock_ConnectorConnectRequest_decode(fidl_decoder_t *dec, fuchsia_vsock_ConnectorConnectRequest **out);
 void fuchsia_vsock_ConnectorConnectRequest_close_handles(fuchsia_vsock_ConnectorConnectRequest *value);
+void fuchsia_vsock_ConnectorConnectRequest_close_unencoded(const fuchsia_vsock_ConnectorConnectRequest *value, uint32_t depth, uint32_t *skip);
 
 /* struct fuchsia.vsock/ConnectorConnectResponse: wire codec */
 zx_status_t fuchsia_vsock_ConnectorConnectResponse_encode_at(fidl_encoder_t *enc, const fuchsia_vsock_ConnectorConnectResponse *value, uint32_t offset, uint32_t depth);
@@ -169,6 +173,7 @@ zx_status_t fuchsia_vsock_ConnectorListenRequest_decode_at(fidl_decoder_t *dec, 
 zx_status_t fuchsia_vsock_ConnectorListenRequest_encode(const fuchsia_vsock_ConnectorListenRequest *value, fidl_encoder_t *enc);
 zx_status_t fuchsia_vsock_ConnectorListenRequest_decode(fidl_decoder_t *dec, fuchsia_vsock_ConnectorListenRequest **out);
 void fuchsia_vsock_ConnectorListenRequest_close_handles(fuchsia_vsock_ConnectorListenRequest *value);
+void fuchsia_vsock_ConnectorListenRequest_close_unencoded(const fuchsia_vsock_ConnectorListenRequest *value, uint32_t depth, uint32_t *skip);
 
 /* struct fuchsia.vsock/ConnectorListenResponse: wire codec */
 zx_status_t fuchsia_vsock_ConnectorListenResponse_encode_at(fidl_encoder_t *enc, const fuchsia_vsock_ConnectorListenResponse *value, uint32_t offset, uint32_t depth);

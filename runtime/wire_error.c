@@ -72,6 +72,17 @@ zx_status_t fidl_encoder_fail(fidl_encoder_t *enc, fidl_error_t error)
 	}
 }
 
+void fidl_close_unencoded_handle(zx_handle_t h, uint32_t *skip)
+{
+	if (h == ZX_HANDLE_INVALID)
+		return;
+	if (*skip) {
+		(*skip)--;
+		return;
+	}
+	zx_handle_close(h);
+}
+
 void fidl_decoder_close_handles(fidl_decoder_t *dec)
 {
 	for (uint32_t i = 0; i < dec->handle_count; i++) {

@@ -79,8 +79,7 @@ static void table_round_trip(void **state)
 	    ZX_OK);
 	assert_ptr_equal(out, store);
 	assert_int_equal(out->table.count, 2);
-	const fidl_string_t *s =
-	    fidl_envelope_value(&out->table.envelopes[0]);
+	const fidl_string_t *s = fidl_envelope_value(&out->table.envelopes[0]);
 	assert_non_null(s);
 	assert_int_equal(s->size, 5);
 	assert_memory_equal(s->data, "hello", 5);
@@ -575,6 +574,303 @@ static void constants(void **state)
 	assert_false(test_gencodec_StrictEnum_is_known(0));
 }
 
+/* ---- a failed encode closes every handle of the value, once ---- */
+
+#define MIX_HANDLES 17
+
+typedef struct big_buf {
+	_Alignas(8) uint8_t bytes[1024];
+	zx_handle_disposition_t handles[64];
+	fidl_encoder_t enc;
+} big_buf;
+
+static void big_init(big_buf *b, uint32_t capacity, uint32_t handle_capacity)
+{
+	memset(b->bytes, 0xcc, sizeof(b->bytes));
+	fidl_encoder_init(&b->enc, b->bytes, capacity, b->handles,
+	                  handle_capacity);
+}
+
+static bool is_open(zx_handle_t h)
+{
+	return zx_object_get_info(h, ZX_INFO_HANDLE_VALID, NULL, 0, NULL,
+	                          NULL) == ZX_OK;
+}
+
+static void make_events(zx_handle_t *ev, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_int_equal(zx_event_create(0, &ev[i]), ZX_OK);
+}
+
+/* Storage of a HandleMix value: every handle slot filled from ev. */
+typedef struct mix {
+	test_gencodec_HandleMix v;
+	fidl_envelope_t union_env[3], table_env[3];
+	test_gencodec_HandleTable union_table;
+	zx_handle_t union_tv[2], table_tv[2], table_h, union_th;
+	fidl_string_t table_s;
+	fidl_vector_t union_v, table_v;
+	test_gencodec_EventStruct box, vec[3];
+} mix;
+
+static void env_set(fidl_envelope_t *env, void *p)
+{
+	memset(env, 0, sizeof(*env));
+	env->data = p;
+}
+
+static void build_mix(mix *m, const zx_handle_t *ev)
+{
+	memset(m, 0, sizeof(*m));
+	m->v.a[0] = ev[0];
+	m->v.a[1] = ev[1];
+	/* u: the table member, holding h and v[2]. */
+	m->union_th = ev[2];
+	m->union_tv[0] = ev[3];
+	m->union_tv[1] = ev[4];
+	m->union_v.count = 2;
+	m->union_v.data = m->union_tv;
+	env_set(&m->union_env[0], &m->union_th);
+	env_set(&m->union_env[2], &m->union_v);
+	m->union_table.count = 3;
+	m->union_table.envelopes = m->union_env;
+	m->v.u.tag = test_gencodec_HandleUnion_Tag_t;
+	env_set(&m->v.u.envelope, &m->union_table);
+	m->box.h = ev[5];
+	m->box.opt = ev[6];
+	m->v.b = &m->box;
+	m->table_h = ev[7];
+	m->table_s.size = 1;
+	m->table_s.data = (char *)"x";
+	m->table_tv[0] = ev[8];
+	m->table_tv[1] = ev[9];
+	m->table_v.count = 2;
+	m->table_v.data = m->table_tv;
+	env_set(&m->table_env[0], &m->table_h);
+	env_set(&m->table_env[1], &m->table_s);
+	env_set(&m->table_env[2], &m->table_v);
+	m->v.t.count = 3;
+	m->v.t.envelopes = m->table_env;
+	for (int i = 0; i < 3; i++) {
+		m->vec[i].h = ev[10 + 2 * i];
+		m->vec[i].opt = ev[11 + 2 * i];
+	}
+	m->v.v.count = 3;
+	m->v.v.data = m->vec;
+	m->v.last = ev[16];
+}
+
+/* The encoding order of the ev slots, from a successful encode. */
+static void mix_order(int *order)
+{
+	zx_handle_t ev[MIX_HANDLES];
+	static mix m;
+	big_buf b;
+
+	make_events(ev, MIX_HANDLES);
+	build_mix(&m, ev);
+	big_init(&b, sizeof(b.bytes), 64);
+	assert_int_equal(test_gencodec_HandleMix_encode(&m.v, &b.enc), ZX_OK);
+	assert_int_equal(b.enc.handle_count, MIX_HANDLES);
+	assert_int_equal(b.enc.handles_consumed, MIX_HANDLES);
+	for (int i = 0; i < MIX_HANDLES; i++) {
+		order[i] = -1;
+		for (int j = 0; j < MIX_HANDLES; j++)
+			if (b.handles[i].handle == ev[j])
+				order[i] = j;
+		assert_true(order[i] >= 0);
+		assert_int_equal(zx_handle_close(b.handles[i].handle), ZX_OK);
+	}
+}
+
+/* The walk visits handles in the encoder's order and leaves the first
+ * skip of them alone: it never closes what the encoder took. */
+static void close_unencoded_order(void **state)
+{
+	(void)state;
+	int order[MIX_HANDLES];
+	static mix m;
+
+	mix_order(order);
+	for (uint32_t k = 0; k <= MIX_HANDLES; k++) {
+		zx_handle_t ev[MIX_HANDLES];
+		uint32_t skip = k;
+		make_events(ev, MIX_HANDLES);
+		build_mix(&m, ev);
+		test_gencodec_HandleMix_close_unencoded(&m.v, 0, &skip);
+		assert_int_equal(skip, 0);
+		for (uint32_t j = 0; j < MIX_HANDLES; j++) {
+			zx_handle_t h = ev[order[j]];
+			assert_int_equal(is_open(h), j < k);
+			if (j < k)
+				assert_int_equal(zx_handle_close(h), ZX_OK);
+		}
+	}
+	/* More to skip than there are handles: nothing closed. */
+	zx_handle_t ev[MIX_HANDLES];
+	uint32_t skip = 100;
+	make_events(ev, MIX_HANDLES);
+	build_mix(&m, ev);
+	test_gencodec_HandleMix_close_unencoded(&m.v, 0, &skip);
+	assert_int_equal(skip, 100 - MIX_HANDLES);
+	for (int j = 0; j < MIX_HANDLES; j++)
+		assert_int_equal(zx_handle_close(ev[j]), ZX_OK);
+}
+
+/* Encodes m (built from fresh events, possibly changed by `spoil`) with
+ * the given capacities; the encode must fail with want_error, leave the
+ * value as it was and close every one of its handles. */
+static void fail_closes_all(uint32_t capacity, uint32_t handle_capacity,
+                            void (*spoil)(mix *), fidl_error_t want_error)
+{
+	zx_handle_t ev[MIX_HANDLES];
+	static mix m, copy;
+	big_buf b;
+
+	make_events(ev, MIX_HANDLES);
+	build_mix(&m, ev);
+	if (spoil)
+		spoil(&m);
+	memcpy(&copy, &m, sizeof(m));
+	big_init(&b, capacity, handle_capacity);
+	assert_int_not_equal(test_gencodec_HandleMix_encode(&m.v, &b.enc),
+	                     ZX_OK);
+	assert_int_equal(b.enc.error, want_error);
+	assert_int_equal(b.enc.handle_count, 0);
+	assert_memory_equal(&m, &copy, sizeof(m)); /* const: untouched */
+	for (int j = 0; j < MIX_HANDLES; j++)
+		assert_int_equal(zx_handle_close(ev[j]), ZX_ERR_BAD_HANDLE);
+}
+
+static void spoil_table_string(mix *m)
+{
+	m->table_s.size = 2; /* string:1 */
+	m->table_s.data = (char *)"xy";
+}
+
+static void spoil_last(mix *m)
+{
+	/* The last handle is required: fails after taking all the others. */
+	zx_handle_close(m->v.last);
+	m->v.last = ZX_HANDLE_INVALID;
+}
+
+static void encode_failure_closes_every_handle(void **state)
+{
+	(void)state;
+	/* Out of handle room after each number of handles. */
+	for (uint32_t c = 0; c < MIX_HANDLES; c++)
+		fail_closes_all(1024, c, NULL, FIDL_ERR_TOO_MANY_HANDLES);
+	/* Out of byte room at each point of the message. */
+	big_buf b;
+	zx_handle_t ev[MIX_HANDLES];
+	static mix m;
+	make_events(ev, MIX_HANDLES);
+	build_mix(&m, ev);
+	big_init(&b, sizeof(b.bytes), 64);
+	assert_int_equal(test_gencodec_HandleMix_encode(&m.v, &b.enc), ZX_OK);
+	uint32_t size = b.enc.size;
+	for (uint32_t i = 0; i < b.enc.handle_count; i++)
+		zx_handle_close(b.handles[i].handle);
+	for (uint32_t cap = 0; cap < size; cap += 8)
+		fail_closes_all(cap, 64, NULL, FIDL_ERR_BUFFER_TOO_SMALL);
+	/* Constraint errors in the middle and at the end. */
+	fail_closes_all(1024, 64, spoil_table_string, FIDL_ERR_STRING_TOO_LONG);
+	fail_closes_all(1024, 64, spoil_last,
+	                FIDL_ERR_NON_NULLABLE_TYPE_WITH_NULL_VALUE);
+}
+
+/* A vector over its bound: its elements are closed too (handles.gidl
+ * TooManyHandlesInVector). */
+static void encode_failure_vector_over_bound(void **state)
+{
+	(void)state;
+	zx_handle_t ev[MIX_HANDLES], extra;
+	static mix m;
+	zx_handle_t three[3];
+	big_buf b;
+
+	make_events(ev, MIX_HANDLES);
+	assert_int_equal(zx_event_create(0, &extra), ZX_OK);
+	build_mix(&m, ev);
+	three[0] = ev[8];
+	three[1] = ev[9];
+	three[2] = extra;
+	m.table_v.count = 3;
+	m.table_v.data = three;
+	big_init(&b, sizeof(b.bytes), 64);
+	assert_int_not_equal(test_gencodec_HandleMix_encode(&m.v, &b.enc),
+	                     ZX_OK);
+	assert_int_equal(b.enc.error, FIDL_ERR_COUNT_EXCEEDS_LIMIT);
+	for (int j = 0; j < MIX_HANDLES; j++)
+		assert_int_equal(zx_handle_close(ev[j]), ZX_ERR_BAD_HANDLE);
+	assert_int_equal(zx_handle_close(extra), ZX_ERR_BAD_HANDLE);
+}
+
+/* handles.gidl HandlesBeforeAndAfterFailureAreClosed. */
+static void alternating_handles_and_failures(void **state)
+{
+	(void)state;
+	zx_handle_t ev[3];
+	buf b;
+
+	make_events(ev, 3);
+	test_gencodec_AlternatingHandlesAndFailures v = {
+	    ev[0], {3, (char *)"abc"}, ev[1], {3, (char *)"abc"}, ev[2]};
+	enc_init(&b);
+	assert_int_equal(
+	    test_gencodec_AlternatingHandlesAndFailures_encode(&v, &b.enc),
+	    ZX_ERR_INVALID_ARGS);
+	assert_int_equal(b.enc.error, FIDL_ERR_STRING_TOO_LONG);
+	assert_int_equal(b.enc.handles_consumed, 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(zx_handle_close(ev[i]), ZX_ERR_BAD_HANDLE);
+	/* Absent handles are neither taken nor closed. */
+	make_events(ev, 1);
+	test_gencodec_AlternatingHandlesAndFailures w = {ZX_HANDLE_INVALID,
+	                                                 {0, NULL},
+	                                                 ev[0],
+	                                                 {3, (char *)"abc"},
+	                                                 ZX_HANDLE_INVALID};
+	enc_init(&b);
+	assert_int_equal(
+	    test_gencodec_AlternatingHandlesAndFailures_encode(&w, &b.enc),
+	    ZX_ERR_INVALID_ARGS);
+	assert_int_equal(b.enc.error,
+	                 FIDL_ERR_NON_NULLABLE_TYPE_WITH_NULL_VALUE);
+	assert_int_equal(zx_handle_close(ev[0]), ZX_ERR_BAD_HANDLE);
+}
+
+/* Past the depth limit: what no encoder reaches stays the caller's; a
+ * cyclic value ends the walk. */
+static void encode_failure_depth(void **state)
+{
+	(void)state;
+	enum { LINKS = 40, REACHED = FIDL_MAX_DEPTH + 1 };
+	static test_gencodec_Chain chain[LINKS];
+	zx_handle_t ev[LINKS];
+	big_buf b;
+
+	make_events(ev, LINKS);
+	for (int i = 0; i < LINKS; i++) {
+		chain[i].h = ev[i];
+		chain[i].next = i + 1 < LINKS ? &chain[i + 1] : NULL;
+	}
+	big_init(&b, sizeof(b.bytes), 64);
+	assert_int_not_equal(test_gencodec_Chain_encode(&chain[0], &b.enc),
+	                     ZX_OK);
+	assert_int_equal(b.enc.error, FIDL_ERR_EXCEEDED_MAX_OUT_OF_LINE_DEPTH);
+	for (int i = 0; i < LINKS; i++)
+		assert_int_equal(zx_handle_close(ev[i]),
+		                 i < REACHED ? ZX_ERR_BAD_HANDLE : ZX_OK);
+	/* A cycle (without handles, which would repeat). */
+	static test_gencodec_Chain loop = {ZX_HANDLE_INVALID, &loop};
+	big_init(&b, sizeof(b.bytes), 64);
+	assert_int_not_equal(test_gencodec_Chain_encode(&loop, &b.enc), ZX_OK);
+	assert_int_equal(b.enc.error, FIDL_ERR_EXCEEDED_MAX_OUT_OF_LINE_DEPTH);
+}
+
 /* Open file descriptors, so the whole run can be checked for leaks. */
 static int fd_count(void)
 {
@@ -621,6 +917,11 @@ int main(void)
 	    cmocka_unit_test(handles),
 	    cmocka_unit_test(seed_message),
 	    cmocka_unit_test(constants),
+	    cmocka_unit_test(close_unencoded_order),
+	    cmocka_unit_test(encode_failure_closes_every_handle),
+	    cmocka_unit_test(encode_failure_vector_over_bound),
+	    cmocka_unit_test(alternating_handles_and_failures),
+	    cmocka_unit_test(encode_failure_depth),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

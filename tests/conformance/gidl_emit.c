@@ -935,9 +935,12 @@ static void emit_encode(emitter *e, const gt_decl *d, gt_type *t)
 	        "\tzx_status_t st = %s_encode(&top, &enc);\n",
 	        d->c_name);
 	if (c->kind == GIDL_ENCODE_FAILURE) {
+		/* Every handle of the value, before and after the failure,
+		 * must be closed (handles.gidl). */
 		fprintf(e->out,
-		        "\treturn check_encode_failure(&enc, st, \"%s\");\n",
-		        c->err);
+		        "\treturn check_encode_failure(&enc, st, \"%s\", h, "
+		        "%zu);\n",
+		        c->err, c->nhandle_defs);
 		return;
 	}
 	fprintf(e->out, "\tstatic const uint8_t want[] = ");
@@ -986,8 +989,9 @@ static void emit_decode(emitter *e, const gt_decl *d, gt_type *t)
 	        d->c_name, c->bytes.len, c->handles.count, d->c_name);
 	if (c->kind == GIDL_DECODE_FAILURE) {
 		fprintf(e->out,
-		        "\treturn check_decode_failure(&dec, st, \"%s\");\n",
-		        c->err);
+		        "\treturn check_decode_failure(&dec, st, \"%s\", h, "
+		        "hidx, %zu);\n",
+		        c->err, c->handles.count);
 		return;
 	}
 	fprintf(e->out,
@@ -1214,14 +1218,28 @@ static const char prelude[] =
     "\treturn 0;\n"
     "}\n"
     "\n"
+    "/* A handle the codec closed (each case's handles are fresh). */\n"
+    "static bool closed(zx_handle_t h)\n"
+    "{\n"
+    "\treturn zx_object_get_info(h, ZX_INFO_HANDLE_VALID, NULL, 0, NULL,\n"
+    "\t\t\t\t  NULL) == ZX_ERR_BAD_HANDLE;\n"
+    "}\n"
+    "\n"
+    "/* A failed encode closes every handle of the value: those it took and\n"
+    " * those it had not reached. */\n"
     "static int check_encode_failure(const fidl_encoder_t *enc, "
     "zx_status_t st,\n"
-    "\t\t\t\tconst char *want)\n"
+    "\t\t\t\tconst char *want, const zx_handle_t *h, int nh)\n"
     "{\n"
     "\tEXPECT(st != ZX_OK, \"encoded, want %s\", want);\n"
     "\tEXPECT(strcmp(fidl_error_name(enc->error), want) == 0,\n"
     "\t       \"error %s, want %s\", fidl_error_name(enc->error), "
     "want);\n"
+    "\tEXPECT(enc->handle_count == 0, \"%u handles left in the list\",\n"
+    "\t       enc->handle_count);\n"
+    "\tfor (int i = 0; i < nh; i++)\n"
+    "\t\tEXPECT(closed(h[i]), \"handle #%d still open after the failed \"\n"
+    "\t\t       \"encode\", i);\n"
     "\treturn 0;\n"
     "}\n"
     "\n"
@@ -1252,14 +1270,19 @@ static const char prelude[] =
     "\treturn 0;\n"
     "}\n"
     "\n"
+    "/* A failed decode closes every handle of the message. */\n"
     "static int check_decode_failure(const fidl_decoder_t *dec, "
     "zx_status_t st,\n"
-    "\t\t\t\tconst char *want)\n"
+    "\t\t\t\tconst char *want, const zx_handle_t *h,\n"
+    "\t\t\t\tconst int *hidx, int nh)\n"
     "{\n"
     "\tEXPECT(st != ZX_OK, \"decoded, want %s\", want);\n"
     "\tEXPECT(strcmp(fidl_error_name(dec->error), want) == 0,\n"
     "\t       \"error %s, want %s\", fidl_error_name(dec->error), "
     "want);\n"
+    "\tfor (int i = 0; i < nh; i++)\n"
+    "\t\tEXPECT(closed(h[hidx[i]]), \"handle #%d still open after the \"\n"
+    "\t\t       \"failed decode\", hidx[i]);\n"
     "\treturn 0;\n"
     "}\n"
     "\n";

@@ -18,8 +18,16 @@
  * - Encoding: each handle given to fidl_encode_handle is consumed, moved
  *   into the disposition list, whether or not encoding later fails.  On any
  *   failure (fidl_encoder_fail) the encoder closes every handle it took so
- *   far and handle_count drops to 0.  Handles of the value not reached yet
- *   stay the caller's.
+ *   far and handle_count drops to 0.  The generated top-level encoders
+ *   (lib_T_encode, and so every generated message sender) then close the
+ *   handles of the value the encoder had not reached yet
+ *   (lib_T_close_unencoded, with fidl_close_unencoded_handle): a failed
+ *   top-level encode closes every handle of the value exactly once and
+ *   never writes into the value.  handles_consumed counts the handles
+ *   taken, in encoding (traversal) order, which tells the two sets apart.
+ *   Only handles inside objects nested deeper than FIDL_MAX_DEPTH (which
+ *   no encoder can reach) may stay the caller's.  Code that calls the
+ *   _encode_at functions or these helpers itself gets only the first rule.
  * - Decoding: on success the decoded handles (written in place into the
  *   object) belong to the caller; unknown envelopes' handles are closed.
  *   On any failure (fidl_decoder_fail) every handle of the message is
@@ -277,6 +285,9 @@ typedef struct fidl_encoder {
 	uint32_t handle_capacity;
 	uint32_t handle_count;
 	fidl_error_t error;
+	/* Handles fidl_encode_handle consumed since init (never reset, also
+	 * counting those closed on failure). */
+	uint32_t handles_consumed;
 } fidl_encoder_t;
 
 static inline void fidl_encoder_init(fidl_encoder_t *enc, void *bytes,
@@ -291,6 +302,7 @@ static inline void fidl_encoder_init(fidl_encoder_t *enc, void *bytes,
 	enc->handle_capacity = handle_capacity;
 	enc->handle_count = 0;
 	enc->error = FIDL_ERR_NONE;
+	enc->handles_consumed = 0;
 }
 
 /*
@@ -301,6 +313,15 @@ static inline void fidl_encoder_init(fidl_encoder_t *enc, void *bytes,
  * ZX_ERR_INVALID_ARGS.
  */
 zx_status_t fidl_encoder_fail(fidl_encoder_t *enc, fidl_error_t error);
+
+/*
+ * For the generated lib_T_close_unencoded walks, which visit a value's
+ * handles in encoding order after a failed encode: while *skip is non-zero
+ * a valid h was taken by the encoder (already closed) and only counts
+ * *skip down; after that h is one the encoder never reached and is
+ * closed.  ZX_HANDLE_INVALID is neither.
+ */
+void fidl_close_unencoded_handle(zx_handle_t h, uint32_t *skip);
 
 /*
  * Reserves size bytes 8-aligned and zero-filled at the end; returns their
@@ -489,6 +510,7 @@ static inline zx_status_t fidl_encode_handle(fidl_encoder_t *enc,
 			    enc, FIDL_ERR_NON_NULLABLE_TYPE_WITH_NULL_VALUE);
 		return ZX_OK;
 	}
+	enc->handles_consumed++;
 	if (enc->handle_count >= enc->handle_capacity) {
 		/* Taken, then closed with the rest. */
 		zx_status_t st =
