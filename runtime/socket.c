@@ -126,15 +126,22 @@ zx_status_t zx_socket_read(zx_handle_t handle, uint32_t options, void *buffer,
 	if (options & ZX_SOCKET_PEEK)
 		flags |= MSG_PEEK;
 	if (size == 0) {
-		/* Report what a real read would: data, nothing, or EOF. */
-		int n = 0;
+		/*
+		 * Report what a real read would: data, nothing, or EOF.  One
+		 * peek answers all three at once; asking twice (FIONREAD, then
+		 * poll) lets bytes written in between pass for EOF.
+		 */
+		char byte;
 
-		if (ioctl(obj->fds[0], FIONREAD, &n) == 0 && n > 0)
+		do
+			r = recv(obj->fds[0], &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+		while (r < 0 && errno == EINTR);
+		if (r > 0)
 			st = ZX_OK;
-		else if (cf_poll_now(obj->fds[0], POLLIN) & (POLLIN | POLLHUP))
+		else if (r == 0)
 			st = ZX_ERR_PEER_CLOSED;
 		else
-			st = ZX_ERR_SHOULD_WAIT;
+			st = cf_errno_status(errno);
 		if (st == ZX_OK && actual)
 			*actual = 0;
 		goto out;

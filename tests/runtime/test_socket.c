@@ -1,4 +1,6 @@
 /* Stream sockets: bytes, bounded non-blocking writes, shutdown, peer close. */
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 
@@ -175,12 +177,75 @@ static void disable_peer_writes(void **state)
 	ASSERT_OK(zx_handle_close_many(all, 3));
 }
 
+struct trickle {
+	zx_handle_t h;
+	int n;
+};
+
+static void *trickle_main(void *arg)
+{
+	struct trickle *t = arg;
+
+	for (int i = 0; i < t->n; i++) {
+		zx_socket_write(t->h, 0, "x", 1, NULL);
+		if (i % 64 == 0)
+			sched_yield();
+	}
+	return NULL;
+}
+
+/* A zero-size read reports what a real read would: data, nothing, EOF;
+ * bytes arriving during the call never pass for EOF. */
+static void zero_size_read(void **state)
+{
+	zx_handle_t a, b;
+	size_t n = 7;
+	char buf[4096];
+
+	(void)state;
+	ASSERT_OK(zx_socket_create(0, &a, &b));
+	ASSERT_ST(zx_socket_read(b, 0, NULL, 0, &n), ZX_ERR_SHOULD_WAIT);
+	ASSERT_OK(zx_socket_write(a, 0, "y", 1, NULL));
+	ASSERT_OK(zx_socket_read(b, 0, NULL, 0, &n));
+	assert_int_equal(n, 0);
+	/* Nothing was consumed. */
+	ASSERT_OK(zx_socket_read(b, 0, buf, sizeof(buf), &n));
+	assert_int_equal(n, 1);
+
+	/* A writer racing with zero-size reads: never PEER_CLOSED. */
+	struct trickle t = {a, 20000};
+	pthread_t th;
+	int seen_data = 0;
+	assert_int_equal(pthread_create(&th, NULL, trickle_main, &t), 0);
+	for (int i = 0; i < 200000; i++) {
+		zx_status_t st = zx_socket_read(b, 0, NULL, 0, NULL);
+
+		assert_true(st == ZX_OK || st == ZX_ERR_SHOULD_WAIT);
+		if (st == ZX_OK && ++seen_data % 16 == 0)
+			zx_socket_read(b, 0, buf, sizeof(buf), NULL);
+	}
+	pthread_join(th, NULL);
+	while (zx_socket_read(b, 0, buf, sizeof(buf), NULL) == ZX_OK)
+		;
+
+	/* EOF: the peer stopped writing, then closed. */
+	ASSERT_OK(zx_socket_write(a, 0, "z", 1, NULL));
+	ASSERT_OK(zx_socket_set_disposition(
+	    a, ZX_SOCKET_DISPOSITION_WRITE_DISABLED, 0));
+	ASSERT_OK(zx_socket_read(b, 0, NULL, 0, NULL)); /* data first */
+	ASSERT_OK(zx_socket_read(b, 0, buf, sizeof(buf), &n));
+	ASSERT_ST(zx_socket_read(b, 0, NULL, 0, NULL), ZX_ERR_PEER_CLOSED);
+	ASSERT_OK(zx_handle_close(a));
+	ASSERT_ST(zx_socket_read(b, 0, NULL, 0, NULL), ZX_ERR_PEER_CLOSED);
+	ASSERT_OK(zx_handle_close(b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    RT_TEST(create_and_io),       RT_TEST(bounded_writes),
 	    RT_TEST(peer_closed),         RT_TEST(disable_own_writes),
-	    RT_TEST(disable_peer_writes),
+	    RT_TEST(disable_peer_writes), RT_TEST(zero_size_read),
 	};
 
 	signal(SIGPIPE, SIG_DFL);
