@@ -64,7 +64,8 @@ builds() {
 	done
 }
 
-nlibs=6
+nlibs=$(echo $libs | wc -w)
+nlibs=$((nlibs + 1)) # and test.conformance
 per=$(( $(echo $ccs $cxxs | wc -w) ))
 echo "1..$((nlibs * (1 + per) + 1 + 8))"
 

@@ -3,7 +3,7 @@
 # renders each one (TAP output). Skipped when groff is not installed; the
 # man(1) checks are skipped without man.
 top_srcdir=${top_srcdir:-.}
-pages="cfidl.1 cfidl.7 libcfidl.3"
+pages="cfidl.1 cfidl.7 libcfidl.3 cfidl-vsockd.8 cfidl-vsock-guest.1 cfidl-vsock-cat.1 libcfidl-vsock.3"
 if ! command -v groff >/dev/null 2>&1; then
 	echo "1..0 # SKIP groff is not installed"
 	exit 0
