@@ -20,6 +20,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "vsock_test.h"
 
 #define FAKE_REFUSED_PORT 9u
 #define FAKE_SILENT_PORT  8u
@@ -47,5 +52,47 @@ int fake_stack_sunk(fake_stack_t *fs);
 
 /* Listen calls seen. */
 int fake_stack_listens(fake_stack_t *fs);
+
+/* ---- one test's fake stack (for the tests, not fake_stack.c) ---- */
+
+/* A fake stack in a fresh private directory, and how many fds were open
+ * before it (the teardown checks that none leaked). */
+typedef struct fake_fixture {
+	int fds_before;
+	char dir[64];
+	fake_stack_t *fs;
+} fake_fixture_t;
+
+/* Starts a fixture for guest cid (see fake_stack_start) into *state. */
+static inline fake_fixture_t *fake_fixture_start(void **state, uint32_t cid,
+                                                 int incoming)
+{
+	fake_fixture_t *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->fds_before = rt_count_fds();
+	snprintf(f->dir, sizeof(f->dir), "/tmp/cfv-fake-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->fs = fake_stack_start(f->dir, cid, incoming);
+	assert_non_null(f->fs);
+	*state = f;
+	return f;
+}
+
+/* The cmocka teardown of a test that may have started a fixture in
+ * *state: stops it, removes its directory, fails on an fd leak. */
+static inline int fake_fixture_stop(void **state)
+{
+	fake_fixture_t *f = *state;
+	int rc;
+
+	if (!f)
+		return 0;
+	fake_stack_stop(f->fs);
+	rmdir(f->dir);
+	rc = vt_check_fds(f->fds_before);
+	free(f);
+	return rc;
+}
 
 #endif /* CFIDL_TESTS_VSOCK_FAKE_STACK_H */

@@ -184,45 +184,48 @@ static inline void fg_free(fguest_t *fg)
 	memset(fg, 0, sizeof(*fg));
 }
 
-/* The fake host half's HostVsockConnector.Connect, async. */
-typedef struct conn_res {
+/* An async call's result: a socket or an error. */
+typedef struct res {
 	bool done;
 	zx_status_t status;
 	zx_handle_t sock;
-} conn_res_t;
+} res_t;
 
-static inline void on_conn(void *ctx, zx_status_t status,
-                           fidl_incoming_msg_t *msg)
-{
-	conn_res_t *res = ctx;
-	fuchsia_virtualization_HostVsockConnector_Connect_Result *r;
-	const int32_t *err;
+/*
+ * Defines name, the response callback of P.M (P the protocol's C prefix,
+ * M the method) whose result is a socket or an error: it fills the res_t
+ * at ctx (res.sock then belongs to the test).
+ */
+#define RF_SOCKET_RESULT_CB(name, P, M)                                        \
+	static inline void name(void *ctx, zx_status_t status,                 \
+	                        fidl_incoming_msg_t *msg)                      \
+	{                                                                      \
+		res_t *res = ctx;                                              \
+		P##_##M##_Result *r;                                           \
+		const int32_t *err;                                            \
+                                                                               \
+		res->done = true;                                              \
+		res->status = status;                                          \
+		if (status != ZX_OK)                                           \
+			return;                                                \
+		ASSERT_OK(P##M##_decode_response(msg, &r));                    \
+		err = P##_##M##_Result_get_err(r);                             \
+		if (err)                                                       \
+			res->status = *err;                                    \
+		else                                                           \
+			res->sock = P##_##M##_Result_get_response(r)->socket;  \
+	}
 
-	res->done = true;
-	res->status = status;
-	if (status != ZX_OK)
-		return;
-	ASSERT_OK(
-	    fuchsia_virtualization_HostVsockConnectorConnect_decode_response(
-	        msg, &r));
-	err =
-	    fuchsia_virtualization_HostVsockConnector_Connect_Result_get_err(r);
-	if (err)
-		res->status = *err;
-	else
-		res->sock =
-		    fuchsia_virtualization_HostVsockConnector_Connect_Result_get_response(
-		        r)
-		        ->socket;
-}
+/* The fake host half's HostVsockConnector.Connect, async. */
+RF_SOCKET_RESULT_CB(on_conn, fuchsia_virtualization_HostVsockConnector, Connect)
 
 static inline void fg_connect(fguest_t *fg, uint32_t src_cid, uint32_t src_port,
-                              uint32_t cid, uint32_t port, conn_res_t *res)
+                              uint32_t cid, uint32_t port, res_t *res)
 {
 	memset(res, 0, sizeof(*res));
 	ASSERT_OK(fuchsia_virtualization_HostVsockConnectorConnect_async(
 	    fg->connector, src_cid, src_port, cid, port, on_conn, res));
-	RD_RUN_UNTIL(fg->loop, res->done);
+	VT_RUN_UNTIL(fg->loop, res->done);
 }
 
 /* ---- a fake host app: a HostVsockEndpoint client ---- */
@@ -296,12 +299,6 @@ static inline void happ_acc_unbound(void *ctx, zx_status_t reason)
 	((happ_t *)ctx)->acc = NULL;
 }
 
-typedef struct res {
-	bool done;
-	zx_status_t status;
-	zx_handle_t sock;
-} res_t;
-
 static inline void on_listen(void *ctx, zx_status_t status,
                              fidl_incoming_msg_t *msg)
 {
@@ -329,7 +326,7 @@ static inline zx_status_t happ_listen(happ_t *a, uint32_t port)
 	ASSERT_OK(zx_channel_create(0, &c, &s));
 	ASSERT_OK(fuchsia_virtualization_HostVsockEndpointListen_async(
 	    a->ep, port, c, on_listen, &res));
-	RD_RUN_UNTIL(a->loop, res.done);
+	VT_RUN_UNTIL(a->loop, res.done);
 	if (res.status == ZX_OK) {
 		assert_null(a->acc);
 		ASSERT_OK(cfidl_bind_etc(
@@ -343,30 +340,8 @@ static inline zx_status_t happ_listen(happ_t *a, uint32_t port)
 	return res.status;
 }
 
-static inline void on_connect2(void *ctx, zx_status_t status,
-                               fidl_incoming_msg_t *msg)
-{
-	res_t *res = ctx;
-	fuchsia_virtualization_HostVsockEndpoint_Connect2_Result *r;
-	const int32_t *err;
-
-	res->done = true;
-	res->status = status;
-	if (status != ZX_OK)
-		return;
-	ASSERT_OK(
-	    fuchsia_virtualization_HostVsockEndpointConnect2_decode_response(
-	        msg, &r));
-	err =
-	    fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_get_err(r);
-	if (err)
-		res->status = *err;
-	else
-		res->sock =
-		    fuchsia_virtualization_HostVsockEndpoint_Connect2_Result_get_response(
-		        r)
-		        ->socket;
-}
+RF_SOCKET_RESULT_CB(on_connect2, fuchsia_virtualization_HostVsockEndpoint,
+                    Connect2)
 
 static inline void happ_connect2(happ_t *a, uint32_t guest_port, res_t *res,
                                  bool wait)
@@ -375,7 +350,7 @@ static inline void happ_connect2(happ_t *a, uint32_t guest_port, res_t *res,
 	ASSERT_OK(fuchsia_virtualization_HostVsockEndpointConnect2_async(
 	    a->ep, guest_port, on_connect2, res));
 	if (wait)
-		RD_RUN_UNTIL(a->loop, res->done);
+		VT_RUN_UNTIL(a->loop, res->done);
 }
 
 #endif /* CFV_TESTS_ROUTER_FAKES_H */

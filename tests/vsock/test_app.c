@@ -25,62 +25,15 @@
 #include <cfidl/vsock.h>
 
 #include "fake_stack.h"
+#include "vsock_test.h"
 
 #define GUEST_CID 7u
 
-typedef struct fixture {
-	int fds_before;
-	char dir[64];
-	fake_stack_t *fs;
-} fixture_t;
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the DIR's own fd */
-}
+typedef fake_fixture_t fixture_t;
 
 static fixture_t *start(void **state, int incoming)
 {
-	fixture_t *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->fds_before = count_fds();
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cfv-app-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->fs = fake_stack_start(f->dir, GUEST_CID, incoming);
-	assert_non_null(f->fs);
-	*state = f;
-	return f;
-}
-
-static int teardown(void **state)
-{
-	fixture_t *f = *state;
-	int after;
-
-	if (!f)
-		return 0;
-	fake_stack_stop(f->fs);
-	rmdir(f->dir);
-	after = count_fds();
-	if (after != f->fds_before) {
-		fprintf(stderr, "fd leak: %d before, %d after\n", f->fds_before,
-		        after);
-		free(f);
-		return -1;
-	}
-	free(f);
-	return 0;
+	return fake_fixture_start(state, GUEST_CID, incoming);
 }
 
 static zx_time_t in_ms(int ms)
@@ -377,7 +330,7 @@ static void many_connections_pruned(void **state)
 	zx_time_t until;
 
 	assert_int_equal(cfidl_vsock_app_open(f->dir, GUEST_CID, &app), ZX_OK);
-	before = count_fds();
+	before = rt_count_fds();
 	for (i = 0; i < 300; i++) {
 		assert_int_equal(cfidl_vsock_app_connect(
 		                     app, 2, 1234, in_ms(5000), &fd, NULL),
@@ -389,9 +342,10 @@ static void many_connections_pruned(void **state)
 	 * end here and one in the fake (2 fds each end): some 300 fds, not
 	 * the 1200 of keeping them all. */
 	until = zx_deadline_after(ZX_SEC(3));
-	while (count_fds() - before > 400 && zx_clock_get_monotonic() < until)
+	while (rt_count_fds() - before > 400 &&
+	       zx_clock_get_monotonic() < until)
 		usleep(5000);
-	assert_true(count_fds() - before <= 400);
+	assert_true(rt_count_fds() - before <= 400);
 	cfidl_vsock_app_close(app);
 }
 
@@ -508,18 +462,19 @@ static void stack_dies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_teardown(guest_connect_echo, teardown),
-	    cmocka_unit_test_teardown(guest_errors, teardown),
-	    cmocka_unit_test_teardown(guest_listen_accept, teardown),
-	    cmocka_unit_test_teardown(guest_backlog, teardown),
-	    cmocka_unit_test_teardown(close_with_pending, teardown),
-	    cmocka_unit_test_teardown(guest_send_vmo, teardown),
-	    cmocka_unit_test_teardown(send_vmo_fd_reused, teardown),
-	    cmocka_unit_test_teardown(many_connections_pruned, teardown),
-	    cmocka_unit_test_teardown(host_connect, teardown),
-	    cmocka_unit_test_teardown(host_listen_accept, teardown),
-	    cmocka_unit_test_teardown(host_listen_no_guests, teardown),
-	    cmocka_unit_test_teardown(stack_dies, teardown),
+	    cmocka_unit_test_teardown(guest_connect_echo, fake_fixture_stop),
+	    cmocka_unit_test_teardown(guest_errors, fake_fixture_stop),
+	    cmocka_unit_test_teardown(guest_listen_accept, fake_fixture_stop),
+	    cmocka_unit_test_teardown(guest_backlog, fake_fixture_stop),
+	    cmocka_unit_test_teardown(close_with_pending, fake_fixture_stop),
+	    cmocka_unit_test_teardown(guest_send_vmo, fake_fixture_stop),
+	    cmocka_unit_test_teardown(send_vmo_fd_reused, fake_fixture_stop),
+	    cmocka_unit_test_teardown(many_connections_pruned,
+	                              fake_fixture_stop),
+	    cmocka_unit_test_teardown(host_connect, fake_fixture_stop),
+	    cmocka_unit_test_teardown(host_listen_accept, fake_fixture_stop),
+	    cmocka_unit_test_teardown(host_listen_no_guests, fake_fixture_stop),
+	    cmocka_unit_test_teardown(stack_dies, fake_fixture_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,9 +130,9 @@ static void test_update_due(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    ET_TEST(test_fresh),        ET_TEST(test_wrap),
-	    ET_TEST(test_peer_shrinks), ET_TEST(test_overrun),
-	    ET_TEST(test_update_due),
+	    RT_TEST(test_fresh),        RT_TEST(test_wrap),
+	    RT_TEST(test_peer_shrinks), RT_TEST(test_overrun),
+	    RT_TEST(test_update_due),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,9 +28,7 @@
 #include <cmocka.h>
 /* clang-format on */
 
-#include "../runtime/rt_test.h"
-
-#define ASSERT_OK(expr) assert_int_equal((expr), ZX_OK)
+#include "vsock_test.h"
 
 typedef struct fx {
 	char dir[64];
@@ -57,15 +55,9 @@ static int teardown(void **state)
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
 	if (system(cmd) != 0)
 		return -1;
-	int after = rt_count_fds();
-	int before = f->fds_before;
+	int rc = vt_check_fds(f->fds_before);
 	free(f);
-	if (after != before) {
-		fprintf(stderr, "fd leak: %d before, %d after\n", before,
-		        after);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 static bool exists(const fx_t *f, const char *name, mode_t *mode)
@@ -77,18 +69,6 @@ static bool exists(const fx_t *f, const char *name, mode_t *mode)
 		return false;
 	if (mode)
 		*mode = sb.st_mode & 07777;
-	return true;
-}
-
-/* Runs the loop until cond(ctx) or 5 s. */
-static bool run_until(cfidl_loop_t *loop, bool (*cond)(void *), void *ctx)
-{
-	zx_time_t deadline = zx_deadline_after(ZX_SEC(5));
-	while (!cond(ctx)) {
-		if (zx_clock_get_monotonic() >= deadline)
-			return false;
-		cfidl_loop_run(loop, zx_deadline_after(ZX_MSEC(20)), true);
-	}
 	return true;
 }
 
@@ -260,7 +240,7 @@ static void guest_gone_removes_everything(void **state)
 	ASSERT_OK(cfidl_vsock_guest_create(f->loop, f->dir, 0, soon(), NULL,
 	                                   NULL, &a));
 	cfidl_vsock_guest_destroy(a);
-	assert_true(run_until(f->loop, guest_count_zero, d));
+	assert_true(vt_run_until(f->loop, guest_count_zero, d, VT_WAIT));
 	assert_false(exists(f, "endpoint-3.sock", NULL));
 	assert_false(exists(f, "vsock-3.sock", NULL));
 	assert_false(exists(f, "connector-3.sock", NULL));
@@ -291,7 +271,7 @@ static void daemon_gone_tells_guest(void **state)
 	cfidl_vsock_daemon_destroy(d);
 	assert_false(exists(f, "registry.sock", NULL));
 	assert_false(exists(f, "endpoint-3.sock", NULL));
-	assert_true(run_until(f->loop, gone_called, &r));
+	assert_true(vt_run_until(f->loop, gone_called, &r, VT_WAIT));
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.reason, ZX_ERR_PEER_CLOSED);
 	settle(f->loop);
@@ -316,7 +296,7 @@ static void transport_reset_keeps_cid(void **state)
 	assert_int_equal(cfidl_vsock_daemon_reset_guest(d, 99),
 	                 ZX_ERR_NOT_FOUND);
 	ASSERT_OK(cfidl_vsock_daemon_reset_guest(d, 3));
-	assert_true(run_until(f->loop, reset_seen, a));
+	assert_true(vt_run_until(f->loop, reset_seen, a, VT_WAIT));
 	assert_int_equal(cfidl_vsock_guest_reset_count(a), 1);
 	assert_int_equal(cfidl_vsock_guest_cid(a), 3);
 	assert_true(exists(f, "connector-3.sock", NULL));
@@ -442,9 +422,9 @@ static void host_app_to_guest_app(void **state)
 	};
 	pthread_t tg, th;
 	assert_int_equal(pthread_create(&tg, NULL, guest_app, &j[0]), 0);
-	assert_true(run_until(f->loop, job_listening, &j[0]));
+	assert_true(vt_run_until(f->loop, job_listening, &j[0], VT_WAIT));
 	assert_int_equal(pthread_create(&th, NULL, host_app, &j[1]), 0);
-	bool done = run_until(f->loop, jobs_done, j);
+	bool done = vt_run_until(f->loop, jobs_done, j, VT_WAIT);
 	if (!done) {
 		/* Unblock the threads before failing: the stack goes away. */
 		cfidl_vsock_guest_destroy(a);

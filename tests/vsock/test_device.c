@@ -13,15 +13,14 @@
 #include <cfidl/vmo.h>
 #include <cfidl/wait.h>
 
+#include "app_fakes.h"
 #include "device.h"
 #include "fuchsia.hardware.vsock.h"
 #include "fuchsia.vsock.h"
 #include "packet.h"
 #include "service.h"
-#include "svc_test.h"
 #include "transport.h"
-
-typedef fuchsia_hardware_vsock_Addr addr_t;
+#include "vsock_test.h"
 
 #define GUEST_CID 3u
 #define MAXPKT    64
@@ -130,7 +129,7 @@ static void fx_open(fx_t *f)
 	ASSERT_OK(zx_channel_create(0, &cc, &cs));
 	ASSERT_OK(cfv_service_bind_connector(f->svc, cs));
 	ASSERT_OK(cfidl_client_create(f->loop, cc, &ch, f, &f->connector));
-	svc_settle(f->loop);
+	vt_settle(f->loop);
 	ASSERT_OK(cfv_service_start_status(f->svc));
 	assert_int_equal(cfv_service_cid(f->svc), GUEST_CID);
 }
@@ -139,7 +138,7 @@ static void fx_close(fx_t *f)
 {
 	cfidl_client_destroy(f->connector);
 	cfv_service_destroy(f->svc);
-	svc_settle(f->loop);
+	vt_settle(f->loop);
 	cfv_device_destroy(f->dev);
 	cfv_transport_destroy(f->guest_t);
 	cfv_transport_destroy(f->host.t);
@@ -148,135 +147,15 @@ static void fx_close(fx_t *f)
 
 /* ---- the app ---- */
 
-typedef struct reply {
-	bool done;
-	zx_status_t status;
-	int32_t value;
-	uint32_t local_port;
-} reply_t;
-
-static void on_connect(void *ctx, zx_status_t status, fidl_incoming_msg_t *msg)
-{
-	reply_t *r = ctx;
-	fuchsia_vsock_ConnectorConnectResponse *p;
-
-	r->done = true;
-	r->status = status;
-	if (status == ZX_OK &&
-	    fuchsia_vsock_ConnectorConnect_decode_response(msg, &p) == ZX_OK) {
-		r->value = p->status;
-		r->local_port = p->local_port;
-	}
-}
-
-static void on_status(void *ctx, zx_status_t status, fidl_incoming_msg_t *msg)
-{
-	reply_t *r = ctx;
-	const struct {
-		fidl_message_header_t hdr;
-		int32_t status;
-	} *m = msg ? msg->bytes : NULL;
-
-	r->done = true;
-	r->status = status;
-	if (status == ZX_OK && msg->num_bytes >= sizeof(*m))
-		r->value = m->status;
-}
-
-typedef struct app_conn {
-	zx_handle_t sock;
-	cfidl_client_t *con;
-	bool con_failed;
-	zx_status_t con_error;
-} app_conn_t;
-
-static void app_con_error(void *ctx, zx_status_t status)
-{
-	app_conn_t *a = ctx;
-
-	a->con_failed = true;
-	a->con_error = status;
-}
-
-static void transport_make(fx_t *f, app_conn_t *a,
-                           fuchsia_vsock_ConnectionTransport *t)
-{
-	zx_handle_t cc;
-	cfidl_client_handlers_t h = {.on_error = app_con_error};
-
-	memset(a, 0, sizeof(*a));
-	ASSERT_OK(zx_socket_create(ZX_SOCKET_STREAM, &a->sock, &t->data));
-	ASSERT_OK(zx_channel_create(0, &cc, &t->con));
-	ASSERT_OK(cfidl_client_create(f->loop, cc, &h, a, &a->con));
-}
-
-static void app_close(app_conn_t *a)
-{
-	cfidl_client_destroy(a->con);
-	a->con = NULL;
-	zx_handle_close(a->sock);
-	a->sock = ZX_HANDLE_INVALID;
-}
-
-typedef struct acceptor {
-	int calls;
-	bool reject;
-	addr_t addr;
-	app_conn_t conns[4];
-	int nconns;
-	fx_t *f;
-	cfidl_binding_t *binding;
-} acceptor_t;
-
-static zx_status_t acc_accept(void *ctx, const addr_t *addr, fidl_txn_t *txn)
-{
-	acceptor_t *ac = ctx;
-	fuchsia_vsock_ConnectionTransport t;
-
-	ac->calls++;
-	ac->addr = *addr;
-	if (ac->reject)
-		return fuchsia_vsock_AcceptorAccept_reply(txn, NULL);
-	assert_true(ac->nconns < 4);
-	transport_make(ac->f, &ac->conns[ac->nconns++], &t);
-	return fuchsia_vsock_AcceptorAccept_reply(txn, &t);
-}
-
-static const fuchsia_vsock_Acceptor_ops_t acc_ops = {.Accept = acc_accept};
-
-static zx_status_t acc_dispatch(void *ctx, fidl_txn_t *txn,
-                                fidl_incoming_msg_t *msg, const void *ops)
-{
-	return fuchsia_vsock_Acceptor_dispatch(ctx, txn, msg, ops);
-}
-
-static void acc_unbound(void *ctx, zx_status_t reason)
-{
-	(void)reason;
-	((acceptor_t *)ctx)->binding = NULL;
-}
-
+/* The app listens on port with a fresh Acceptor ac. */
 static void app_listen(fx_t *f, acceptor_t *ac, uint32_t port)
 {
-	zx_handle_t c, s;
 	reply_t r = {0};
 
-	memset(ac, 0, sizeof(*ac));
-	ac->f = f;
-	ASSERT_OK(zx_channel_create(0, &c, &s));
-	ASSERT_OK(cfidl_bind_etc(f->loop, s, acc_dispatch, ac, &acc_ops,
-	                         acc_unbound, &ac->binding));
-	ASSERT_OK(fuchsia_vsock_ConnectorListen_async(f->connector, port, c,
-	                                              on_status, &r));
-	assert_true(svc_run_until(f->loop, &r.done));
+	ASSERT_OK(fuchsia_vsock_ConnectorListen_async(
+	    f->connector, port, acceptor_make(f->loop, ac), on_listen, &r));
+	assert_true(vt_run_until_flag(f->loop, &r.done));
 	assert_int_equal(r.value, ZX_OK);
-}
-
-static void acceptor_close(acceptor_t *ac)
-{
-	cfidl_binding_close(ac->binding, ZX_OK);
-	for (int i = 0; i < ac->nconns; i++)
-		app_close(&ac->conns[i]);
 }
 
 /* Runs the loop until the host got a packet with op (from index from). */
@@ -329,7 +208,7 @@ static void host_connects(fx_t *f, acceptor_t *ac, uint32_t host_port)
 	assert_int_equal(f->host.rx[i].hdr.src_port, 5000);
 	assert_int_equal(f->host.rx[i].hdr.dst_port, host_port);
 	assert_true(f->host.rx[i].hdr.buf_alloc > 0);
-	svc_settle(f->loop);
+	vt_settle(f->loop);
 	assert_true(ac->calls > 0);
 	assert_int_equal(ac->addr.local_port, 5000);
 	assert_int_equal(ac->addr.remote_cid, CFV_CID_HOST);
@@ -353,7 +232,7 @@ static void host_request_accepted(void **state)
 	/* guest app -> host */
 	ASSERT_OK(zx_socket_write(ac.conns[0].sock, 0, "hello", 5, &n));
 	assert_true(wait_pkt(&f, 0, CFV_OP_RW) >= 0);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(f.host.rw_bytes, 5);
 	assert_memory_equal(f.host.rw, "hello", 5);
 	/* host -> guest app */
@@ -393,7 +272,7 @@ static void guest_connect(void **state)
 
 	(void)state;
 	fx_open(&f);
-	transport_make(&f, &a, &t);
+	transport_make(f.loop, &a, &t);
 	ASSERT_OK(fuchsia_vsock_ConnectorConnect_async(
 	    f.connector, CFV_CID_HOST, 80, &t, on_connect, &r));
 	i = wait_pkt(&f, 0, CFV_OP_REQUEST);
@@ -402,10 +281,10 @@ static void guest_connect(void **state)
 	assert_int_equal(f.host.rx[i].hdr.dst_cid, CFV_CID_HOST);
 	assert_int_equal(f.host.rx[i].hdr.src_port, 49152);
 	assert_int_equal(f.host.rx[i].hdr.dst_port, 80);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_false(r.done);
 	host_send(&f.host, CFV_OP_RESPONSE, GUEST_CID, 80, 49152, 0, NULL, 0);
-	assert_true(svc_run_until(f.loop, &r.done));
+	assert_true(vt_run_until_flag(f.loop, &r.done));
 	assert_int_equal(r.value, ZX_OK);
 	assert_int_equal(r.local_port, 49152);
 	host_send(&f.host, CFV_OP_RW, GUEST_CID, 80, 49152, 0, "abc", 3);
@@ -425,12 +304,12 @@ static void guest_connect_refused(void **state)
 
 	(void)state;
 	fx_open(&f);
-	transport_make(&f, &a, &t);
+	transport_make(f.loop, &a, &t);
 	ASSERT_OK(fuchsia_vsock_ConnectorConnect_async(
 	    f.connector, CFV_CID_HOST, 81, &t, on_connect, &r));
 	assert_true(wait_pkt(&f, 0, CFV_OP_REQUEST) >= 0);
 	host_send(&f.host, CFV_OP_RST, GUEST_CID, 81, 49152, 0, NULL, 0);
-	assert_true(svc_run_until(f.loop, &r.done));
+	assert_true(vt_run_until_flag(f.loop, &r.done));
 	assert_int_equal(r.value, ZX_ERR_UNAVAILABLE);
 	assert_int_equal(cfv_service_connection_count(f.svc), 0);
 	app_close(&a);
@@ -450,7 +329,7 @@ static void host_rst_closes(void **state)
 	app_listen(&f, &ac, 5000);
 	host_connects(&f, &ac, 1234);
 	host_send(&f.host, CFV_OP_RST, GUEST_CID, 1234, 5000, 0, NULL, 0);
-	assert_true(svc_run_until(f.loop, &ac.conns[0].con_failed));
+	assert_true(vt_run_until_flag(f.loop, &ac.conns[0].con_failed));
 	assert_int_equal(cfv_service_connection_count(f.svc), 0);
 	ASSERT_OK(zx_object_wait_one(ac.conns[0].sock, ZX_SOCKET_PEER_CLOSED,
 	                             zx_deadline_after(ZX_SEC(5)), &sig));
@@ -489,7 +368,7 @@ static void guest_shutdown(void **state)
 	assert_int_not_equal(
 	    zx_socket_write(ac.conns[0].sock, 0, "more", 4, &n), ZX_OK);
 	host_send(&f.host, CFV_OP_RST, GUEST_CID, 1234, 5000, 0, NULL, 0);
-	assert_true(svc_run_until(f.loop, &ac.conns[0].con_failed));
+	assert_true(vt_run_until_flag(f.loop, &ac.conns[0].con_failed));
 	assert_int_equal(cfv_service_connection_count(f.svc), 0);
 	acceptor_close(&ac);
 	fx_close(&f);
@@ -515,11 +394,11 @@ static void app_close_socket_ends_connection(void **state)
 	/* A Shutdown now changes nothing: the Device is shutting down. */
 	ASSERT_OK(fuchsia_vsock_ConnectionShutdown(
 	    cfidl_client_channel(ac.conns[0].con)));
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(cfv_service_connection_count(f.svc), 1);
 	assert_false(ac.conns[0].con_failed);
 	host_send(&f.host, CFV_OP_RST, GUEST_CID, 1234, 5000, 0, NULL, 0);
-	assert_true(svc_run_until(f.loop, &ac.conns[0].con_failed));
+	assert_true(vt_run_until_flag(f.loop, &ac.conns[0].con_failed));
 	assert_int_equal(ac.conns[0].con_error, ZX_ERR_PEER_CLOSED);
 	assert_int_equal(cfv_service_connection_count(f.svc), 0);
 	acceptor_close(&ac);
@@ -555,7 +434,7 @@ static void host_half_close(void **state)
 	assert_int_not_equal(st, ZX_OK); /* EOF */
 	ASSERT_OK(zx_socket_write(ac.conns[0].sock, 0, "ok", 2, &n));
 	assert_true(wait_pkt(&f, 0, CFV_OP_RW) >= 0);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(f.host.rw_bytes, 2);
 	assert_int_equal(cfv_service_connection_count(f.svc), 1);
 	assert_false(ac.conns[0].con_failed);
@@ -578,10 +457,10 @@ static void guest_send_vmo(void **state)
 	ASSERT_OK(zx_vmo_create(4096, 0, &vmo));
 	ASSERT_OK(zx_vmo_write(vmo, "xxvmo-bytes", 0, 11));
 	ASSERT_OK(fuchsia_vsock_ConnectionSendVmo_async(ac.conns[0].con, vmo, 2,
-	                                                9, on_status, &r));
-	assert_true(svc_run_until(f.loop, &r.done));
+	                                                9, on_send_vmo, &r));
+	assert_true(vt_run_until_flag(f.loop, &r.done));
 	assert_int_equal(r.value, ZX_OK);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(f.host.rw_bytes, 9);
 	assert_memory_equal(f.host.rw, "vmo-bytes", 9);
 	acceptor_close(&ac);
@@ -602,8 +481,8 @@ static void transport_reset(void **state)
 	host_connects(&f, &ac, 1234);
 	at = f.host.nrx;
 	cfv_device_transport_reset(f.dev, 9);
-	assert_true(svc_run_until(f.loop, &ac.conns[0].con_failed));
-	svc_settle(f.loop);
+	assert_true(vt_run_until_flag(f.loop, &ac.conns[0].con_failed));
+	vt_settle(f.loop);
 	assert_int_equal(ac.conns[0].con_error, ZX_ERR_CONNECTION_RESET);
 	assert_int_equal(cfv_service_cid(f.svc), 9);
 	assert_int_equal(cfv_service_connection_count(f.svc), 0);
@@ -630,7 +509,7 @@ static void device_bind_once(void **state)
 	/* The service goes: a REQUEST now gets RST from the device itself. */
 	cfv_service_destroy(f.svc);
 	f.svc = NULL;
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	host_send(&f.host, CFV_OP_REQUEST, GUEST_CID, 1234, 5000, 0, NULL, 0);
 	assert_true(wait_pkt(&f, 0, CFV_OP_RST) >= 0);
 	/* And a new Device channel may be bound. */
@@ -660,7 +539,7 @@ static void request_burst(void **state)
 	deadline = zx_deadline_after(ZX_SEC(15));
 	while (ac.calls < N && zx_clock_get_monotonic() < deadline)
 		cfidl_loop_run(f.loop, zx_deadline_after(ZX_MSEC(20)), true);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(ac.calls, N);
 	assert_int_equal(ac.addr.remote_port,
 	                 10000 + N - 1); /* the last came last */
@@ -679,18 +558,18 @@ static void request_burst(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    SVC_TEST(host_request_accepted),
-	    SVC_TEST(host_request_no_listener),
-	    SVC_TEST(guest_connect),
-	    SVC_TEST(guest_connect_refused),
-	    SVC_TEST(host_rst_closes),
-	    SVC_TEST(guest_shutdown),
-	    SVC_TEST(guest_send_vmo),
-	    SVC_TEST(transport_reset),
-	    SVC_TEST(device_bind_once),
-	    SVC_TEST(request_burst),
-	    SVC_TEST(app_close_socket_ends_connection),
-	    SVC_TEST(host_half_close),
+	    RT_TEST(host_request_accepted),
+	    RT_TEST(host_request_no_listener),
+	    RT_TEST(guest_connect),
+	    RT_TEST(guest_connect_refused),
+	    RT_TEST(host_rst_closes),
+	    RT_TEST(guest_shutdown),
+	    RT_TEST(guest_send_vmo),
+	    RT_TEST(transport_reset),
+	    RT_TEST(device_bind_once),
+	    RT_TEST(request_burst),
+	    RT_TEST(app_close_socket_ends_connection),
+	    RT_TEST(host_half_close),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -188,7 +188,7 @@ static zx_handle_t connect_one(struct fx *f, uint32_t lp, uint32_t rp)
 	ASSERT_OK(zx_socket_create(0, &app, &eng));
 	ASSERT_OK(cfv_engine_connect(f->a.e, &k, eng));
 	g_want = f->b.naccepted + 1;
-	assert_true(et_run_until(f->loop, b_accepted, f, 2000));
+	assert_true(vt_run_until(f->loop, b_accepted, f, ZX_MSEC(2000)));
 	return app;
 }
 
@@ -256,7 +256,7 @@ static bool streams_done(void *arg)
 static bool run_streams(struct fx *f, struct stream *s, int n, int ms)
 {
 	struct streams ss = {f, s, n};
-	bool ok = et_run_until(f->loop, streams_done, &ss, ms);
+	bool ok = vt_run_until(f->loop, streams_done, &ss, ZX_MSEC(ms));
 
 	for (int i = 0; !ok && i < n; i++)
 		print_message("# stream %d: sent %llu got %llu of %llu\n", i,
@@ -306,7 +306,7 @@ static void test_connect_data_close(void **state)
 	/* The app closes: SHUTDOWN, the peer answers RST, both clean. */
 	zx_handle_close(app_a);
 	g_want = 1;
-	assert_true(et_run_until(f.loop, closed_both, &f, 2000));
+	assert_true(vt_run_until(f.loop, closed_both, &f, ZX_MSEC(2000)));
 	assert_int_equal(f.a.reason, ZX_OK);
 	assert_int_equal(f.b.reason, ZX_OK);
 	assert_int_equal(f.b.shut_flags, CFV_SHUTDOWN_BOTH);
@@ -357,7 +357,7 @@ static void test_reject(void **state)
 		zx_handle_close(x);
 	}
 	g_want = 1;
-	assert_true(et_run_until(f.loop, a_closed, &f, 2000));
+	assert_true(vt_run_until(f.loop, a_closed, &f, ZX_MSEC(2000)));
 	assert_int_equal(f.a.reason, ZX_ERR_CONNECTION_REFUSED);
 	assert_int_equal(f.a.connected, 0);
 	assert_true(cfv_key_equal(&f.a.closed_key, &k));
@@ -390,12 +390,12 @@ static void test_accept_later(void **state)
 	f.b.mode = 2;
 	ASSERT_OK(zx_socket_create(0, &app, &eng));
 	ASSERT_OK(cfv_engine_connect(f.a.e, &k, eng));
-	et_run_for(f.loop, 30);
+	vt_run_for(f.loop, ZX_MSEC(30));
 	assert_int_equal(f.b.requests, 1);
 	assert_int_equal(f.a.connected, 0);
 	ASSERT_OK(zx_socket_create(0, &app_b, &eng_b));
 	ASSERT_OK(cfv_engine_accept(f.b.e, &kb, eng_b));
-	et_run_for(f.loop, 30);
+	vt_run_for(f.loop, ZX_MSEC(30));
 	assert_int_equal(f.a.connected, 1);
 	/* Accepting again: not pending any more. */
 	{
@@ -436,7 +436,7 @@ static void test_two_way_many(void **state)
 	for (int i = 0; i < 4; i++)
 		zx_handle_close(apps[i]);
 	g_want = 4;
-	assert_true(et_run_until(f.loop, closed_both, &f, 2000));
+	assert_true(vt_run_until(f.loop, closed_both, &f, ZX_MSEC(2000)));
 	fx_fini(&f);
 }
 
@@ -461,7 +461,7 @@ static void test_stall_isolated(void **state)
 
 		while (zx_socket_write(a1, 0, buf, sizeof(buf), &w) == ZX_OK)
 			stuck += w;
-		et_run_for(f.loop, 5);
+		vt_run_for(f.loop, ZX_MSEC(5));
 	}
 	cfv_engine_get_stats(f.a.e, &st);
 	assert_true(stuck > 256u * 1024u);
@@ -501,7 +501,7 @@ static void test_unknown_and_rst_rules(void **state)
 	(void)state;
 	fx_init(&f);
 	ASSERT_OK(cfv_engine_send_control(f.a.e, &k, CFV_OP_CREDIT_REQUEST, 0));
-	et_run_for(f.loop, 30);
+	vt_run_for(f.loop, ZX_MSEC(30));
 	cfv_engine_get_stats(f.a.e, &sa);
 	cfv_engine_get_stats(f.b.e, &sb);
 	assert_int_equal(sb.rst_sent, 1);
@@ -509,7 +509,7 @@ static void test_unknown_and_rst_rules(void **state)
 	assert_int_equal(sa.rst_sent, 0); /* not answered */
 	/* A spurious RST: nobody answers. */
 	ASSERT_OK(cfv_engine_send_control(f.a.e, &k, CFV_OP_RST, 0));
-	et_run_for(f.loop, 30);
+	vt_run_for(f.loop, ZX_MSEC(30));
 	cfv_engine_get_stats(f.a.e, &sa);
 	cfv_engine_get_stats(f.b.e, &sb);
 	assert_int_equal(sb.rst_received, 1);
@@ -530,7 +530,7 @@ static void test_forged_cid(void **state)
 	fx_init(&f);
 	cfv_engine_set_local_cid(f.a.e, 7); /* a now lies about its CID */
 	ASSERT_OK(cfv_engine_send_control(f.a.e, &k, CFV_OP_REQUEST, 0));
-	et_run_for(f.loop, 30);
+	vt_run_for(f.loop, ZX_MSEC(30));
 	cfv_engine_get_stats(f.b.e, &sb);
 	assert_int_equal(sb.forged_dropped, 1);
 	assert_int_equal(sb.rst_sent, 0);
@@ -559,7 +559,7 @@ static void test_half_close_both_ways(void **state)
 	    .w = app_b, .r = ZX_HANDLE_INVALID, .seed = 6, .total = 0};
 	assert_true(run_streams(&f, s, 1, 10000));
 	assert_false(s[0].bad);
-	et_run_for(f.loop, 20);
+	vt_run_for(f.loop, ZX_MSEC(20));
 	{
 		char c;
 		size_t n;
@@ -577,7 +577,7 @@ static void test_half_close_both_ways(void **state)
 	                       .shut_after = true};
 	assert_true(run_streams(&f, &s[1], 1, 10000));
 	assert_false(s[1].bad);
-	et_run_for(f.loop, 20);
+	vt_run_for(f.loop, ZX_MSEC(20));
 	{
 		char c;
 		size_t n;
@@ -589,7 +589,7 @@ static void test_half_close_both_ways(void **state)
 	}
 	/* Both shut their writes: the connection ends clean. */
 	g_want = 1;
-	assert_true(et_run_until(f.loop, closed_both, &f, 2000));
+	assert_true(vt_run_until(f.loop, closed_both, &f, ZX_MSEC(2000)));
 	assert_int_equal(f.a.reason, ZX_OK);
 	assert_int_equal(f.b.reason, ZX_OK);
 	zx_handle_close(app_a);
@@ -631,11 +631,11 @@ static zx_handle_t raw_connected(struct fx *f, const cfv_key_t *k)
 
 	ASSERT_OK(zx_socket_create(0, &app, &eng));
 	ASSERT_OK(cfv_engine_connect(f->a.e, k, eng));
-	et_run_for(f->loop, 20);
+	vt_run_for(f->loop, ZX_MSEC(20));
 	assert_int_equal(count_op(f, CFV_OP_REQUEST), 1);
 	h = raw_hdr(CFV_OP_RESPONSE, k, 0, 65536, 0);
 	ASSERT_OK(cfv_transport_send(f->tb, &h, NULL, 0));
-	et_run_for(f->loop, 20);
+	vt_run_for(f->loop, ZX_MSEC(20));
 	assert_int_equal(f->a.connected, 1);
 	return app;
 }
@@ -660,7 +660,7 @@ static void test_credit_overrun_rst(void **state)
 	/* Within credit: taken. */
 	h = raw_hdr(CFV_OP_RW, &k, sizeof(data), 65536, 0);
 	ASSERT_OK(cfv_transport_send(f.tb, &h, &iov, 1));
-	et_run_for(f.loop, 20);
+	vt_run_for(f.loop, ZX_MSEC(20));
 	assert_int_equal(f.a.closed, 0);
 	cfv_engine_get_stats(f.a.e, &st);
 	assert_int_equal(st.bytes_received, sizeof(data));
@@ -678,7 +678,7 @@ static void test_credit_overrun_rst(void **state)
 			h = raw_hdr(CFV_OP_RW, &k, sizeof(data), 65536, 0);
 			ASSERT_OK(cfv_transport_send(f.tb, &h, &iov, 1));
 			sent += sizeof(data);
-			et_run_for(f.loop, 2);
+			vt_run_for(f.loop, ZX_MSEC(2));
 		}
 		assert_int_equal(f.a.closed, 1);
 		assert_int_equal(f.a.reason, ZX_ERR_CONNECTION_RESET);
@@ -708,15 +708,15 @@ static void test_close_timeout(void **state)
 	app = raw_connected(&f, &k);
 	t0 = zx_clock_get_monotonic();
 	zx_handle_close(app);
-	et_run_for(f.loop, 30);
+	vt_run_for(f.loop, ZX_MSEC(30));
 	assert_int_equal(count_op(&f, CFV_OP_SHUTDOWN), 1);
 	assert_int_equal(f.rx[f.nrx - 1].flags, CFV_SHUTDOWN_BOTH);
 	assert_int_equal(f.a.closed, 0);
 	g_want = 1;
-	assert_true(et_run_until(f.loop, a_closed, &f, 2000));
+	assert_true(vt_run_until(f.loop, a_closed, &f, ZX_MSEC(2000)));
 	assert_true(zx_clock_get_monotonic() - t0 >= ZX_MSEC(90));
 	assert_int_equal(f.a.reason, ZX_ERR_TIMED_OUT);
-	et_run_for(f.loop, 20);
+	vt_run_for(f.loop, ZX_MSEC(20));
 	assert_int_equal(count_op(&f, CFV_OP_RST), 1); /* forced: RST */
 	fx_fini(&f);
 }
@@ -735,7 +735,7 @@ static void test_rst_on_established(void **state)
 	h = raw_hdr(CFV_OP_RST, &k, 0, 65536, 0);
 	ASSERT_OK(cfv_transport_send(f.tb, &h, NULL, 0));
 	g_want = 1;
-	assert_true(et_run_until(f.loop, a_closed, &f, 2000));
+	assert_true(vt_run_until(f.loop, a_closed, &f, ZX_MSEC(2000)));
 	assert_int_equal(f.a.reason, ZX_ERR_CONNECTION_RESET);
 	cfv_engine_get_stats(f.a.e, &st);
 	assert_int_equal(st.rst_sent, 0);
@@ -759,7 +759,7 @@ static void test_peer_credit_limits(void **state)
 	fx_init_cfg(&f, NULL, true);
 	app = raw_connected(&f, &k); /* peer buf_alloc 65536 */
 	ASSERT_OK(zx_socket_write(app, 0, buf, sizeof(buf), &w));
-	et_run_for(f.loop, 30);
+	vt_run_for(f.loop, ZX_MSEC(30));
 	cfv_engine_get_stats(f.a.e, &st);
 	assert_int_equal(st.bytes_sent, 65536);
 	/* Out of credit with data: one CREDIT_REQUEST. */
@@ -768,20 +768,20 @@ static void test_peer_credit_limits(void **state)
 	 * may be sent (in flight 32 KiB > 16 KiB). */
 	h = raw_hdr(CFV_OP_CREDIT_UPDATE, &k, 0, 16384, 32768);
 	ASSERT_OK(cfv_transport_send(f.tb, &h, NULL, 0));
-	et_run_for(f.loop, 30);
+	vt_run_for(f.loop, ZX_MSEC(30));
 	cfv_engine_get_stats(f.a.e, &st);
 	assert_int_equal(st.bytes_sent, 65536);
 	/* Consumed everything, buffer back to 64 KiB: 64 KiB more. */
 	h = raw_hdr(CFV_OP_CREDIT_UPDATE, &k, 0, 65536, 65536);
 	ASSERT_OK(cfv_transport_send(f.tb, &h, NULL, 0));
-	et_run_for(f.loop, 30);
+	vt_run_for(f.loop, ZX_MSEC(30));
 	cfv_engine_get_stats(f.a.e, &st);
 	assert_int_equal(st.bytes_sent, 131072);
 	/* A CREDIT_REQUEST from the peer gets a CREDIT_UPDATE. */
 	f.nrx = 0;
 	h = raw_hdr(CFV_OP_CREDIT_REQUEST, &k, 0, 65536, 65536);
 	ASSERT_OK(cfv_transport_send(f.tb, &h, NULL, 0));
-	et_run_for(f.loop, 30);
+	vt_run_for(f.loop, ZX_MSEC(30));
 	assert_int_equal(count_op(&f, CFV_OP_CREDIT_UPDATE), 1);
 	zx_handle_close(app);
 	fx_fini(&f);
@@ -901,13 +901,13 @@ static void test_close_after_write(void **state)
 	assert_true(s.sent > 100000);
 	s.total = s.sent;
 	zx_handle_close(app_a);
-	et_run_for(f.loop, 20);
+	vt_run_for(f.loop, ZX_MSEC(20));
 	/* b's app did not read yet: the engine holds the rest for it. */
 	s.r = app_b;
 	assert_true(run_streams(&f, &s, 1, 5000));
 	assert_false(s.bad);
 	g_want = 1;
-	assert_true(et_run_until(f.loop, closed_both, &f, 2000));
+	assert_true(vt_run_until(f.loop, closed_both, &f, ZX_MSEC(2000)));
 	assert_int_equal(f.a.reason, ZX_OK);
 	assert_int_equal(f.b.reason, ZX_OK);
 	{
@@ -950,12 +950,12 @@ static void test_engine_shutdown(void **state)
 	s.r = app_b;
 	assert_true(run_streams(&f, &s, 1, 5000));
 	assert_false(s.bad);
-	et_run_for(f.loop, 20);
+	vt_run_for(f.loop, ZX_MSEC(20));
 	ASSERT_ST(zx_socket_read(app_b, 0, &c, 1, &n), ZX_ERR_PEER_CLOSED);
 	assert_int_equal(f.b.shut_flags, CFV_SHUTDOWN_SEND);
 	/* The other way still works. */
 	ASSERT_OK(zx_socket_write(app_b, 0, "hi", 2, &n));
-	et_run_for(f.loop, 20);
+	vt_run_for(f.loop, ZX_MSEC(20));
 	{
 		char b2[2];
 
@@ -965,7 +965,7 @@ static void test_engine_shutdown(void **state)
 	/* RCV too: the peer has both, answers RST; clean on both sides. */
 	ASSERT_OK(cfv_engine_shutdown(f.a.e, &k, CFV_SHUTDOWN_RCV));
 	g_want = 1;
-	assert_true(et_run_until(f.loop, closed_both, &f, 2000));
+	assert_true(vt_run_until(f.loop, closed_both, &f, ZX_MSEC(2000)));
 	assert_int_equal(f.a.reason, ZX_OK);
 	assert_int_equal(f.b.reason, ZX_OK);
 	ASSERT_ST(cfv_engine_shutdown(f.a.e, &k, CFV_SHUTDOWN_RCV),
@@ -986,20 +986,20 @@ static void test_rx_buffer_freed(void **state)
 	fx_init(&f);
 	app_a = connect_one(&f, 50320, 320);
 	app_b = f.b.accepted[0];
-	et_run_for(f.loop, 10);
+	vt_run_for(f.loop, ZX_MSEC(10));
 	m0 = mallinfo2();
 	memset(&s, 0, sizeof(s));
 	s = (struct stream){
 	    .w = app_a, .r = ZX_HANDLE_INVALID, .seed = 32, .total = 2u << 20};
 	for (int i = 0; i < 20; i++) {
 		stream_step(&s);
-		et_run_for(f.loop, 2);
+		vt_run_for(f.loop, ZX_MSEC(2));
 	}
 	m1 = mallinfo2();
 	s.r = app_b;
 	assert_true(run_streams(&f, &s, 1, 5000));
 	assert_false(s.bad);
-	et_run_for(f.loop, 20);
+	vt_run_for(f.loop, ZX_MSEC(20));
 	m2 = mallinfo2();
 	print_message("# heap: idle %zu, stalled %zu, drained %zu\n",
 	              m0.uordblks, m1.uordblks, m2.uordblks);
@@ -1023,12 +1023,12 @@ static void test_transport_dies(void **state)
 	apps[0] = connect_one(&f, 50330, 330);
 	apps[1] = connect_one(&f, 50331, 331);
 	ASSERT_OK(zx_socket_write(f.b.accepted[0], 0, "x", 1, &n));
-	et_run_for(f.loop, 5);
+	vt_run_for(f.loop, ZX_MSEC(5));
 	/* The peer "publishes" a misaligned head. */
 	atomic_store(&f.ta->rx.ctl->head, f.ta->rx.pos + 12);
 	cfv_tring_poll_soon(f.ta);
 	g_want = 2;
-	assert_true(et_run_until(f.loop, a_closed, &f, 2000));
+	assert_true(vt_run_until(f.loop, a_closed, &f, ZX_MSEC(2000)));
 	assert_int_equal(f.a.reason, ZX_ERR_CONNECTION_RESET);
 	for (int i = 0; i < 2; i++) {
 		zx_signals_t obs = 0;
@@ -1053,7 +1053,7 @@ static void test_wrong_dst_cid(void **state)
 	ASSERT_OK(zx_socket_create(0, &app, &eng));
 	ASSERT_OK(cfv_engine_connect(f.a.e, &k, eng));
 	g_want = 1;
-	assert_true(et_run_until(f.loop, a_closed, &f, 2000));
+	assert_true(vt_run_until(f.loop, a_closed, &f, ZX_MSEC(2000)));
 	assert_int_equal(f.a.reason, ZX_ERR_CONNECTION_REFUSED);
 	assert_true(cfv_key_equal(&f.a.closed_key, &k));
 	assert_int_equal(f.b.requests, 0);
@@ -1061,7 +1061,7 @@ static void test_wrong_dst_cid(void **state)
 	assert_int_equal(sb.connections, 0);
 	/* An RST to a wrong CID is not answered. */
 	ASSERT_OK(cfv_engine_send_control(f.a.e, &k, CFV_OP_RST, 0));
-	et_run_for(f.loop, 20);
+	vt_run_for(f.loop, ZX_MSEC(20));
 	cfv_engine_get_stats(f.b.e, &sb);
 	assert_int_equal(sb.rst_sent, 1);
 	zx_handle_close(app);
@@ -1100,7 +1100,7 @@ static void test_many_connections(void **state)
 	for (int i = 0; i < N; i++)
 		zx_handle_close(apps[i]);
 	g_want = N;
-	assert_true(et_run_until(f.loop, closed_both, &f, 5000));
+	assert_true(vt_run_until(f.loop, closed_both, &f, ZX_MSEC(5000)));
 	cfv_engine_get_stats(f.a.e, &st);
 	assert_int_equal(st.connections, 0);
 	assert_int_equal(st.bytes_sent, 20000u * N);
@@ -1111,27 +1111,27 @@ static void test_many_connections(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    ET_TEST(test_connect_data_close),
-	    ET_TEST(test_reject),
-	    ET_TEST(test_accept_later),
-	    ET_TEST(test_two_way_many),
-	    ET_TEST(test_stall_isolated),
-	    ET_TEST(test_unknown_and_rst_rules),
-	    ET_TEST(test_forged_cid),
-	    ET_TEST(test_half_close_both_ways),
-	    ET_TEST(test_credit_overrun_rst),
-	    ET_TEST(test_close_timeout),
-	    ET_TEST(test_rst_on_established),
-	    ET_TEST(test_peer_credit_limits),
-	    ET_TEST(test_send_vmo),
-	    ET_TEST(test_reset_all),
-	    ET_TEST(test_idle_memory),
-	    ET_TEST(test_close_after_write),
-	    ET_TEST(test_engine_shutdown),
-	    ET_TEST(test_rx_buffer_freed),
-	    ET_TEST(test_transport_dies),
-	    ET_TEST(test_wrong_dst_cid),
-	    ET_TEST(test_many_connections),
+	    RT_TEST(test_connect_data_close),
+	    RT_TEST(test_reject),
+	    RT_TEST(test_accept_later),
+	    RT_TEST(test_two_way_many),
+	    RT_TEST(test_stall_isolated),
+	    RT_TEST(test_unknown_and_rst_rules),
+	    RT_TEST(test_forged_cid),
+	    RT_TEST(test_half_close_both_ways),
+	    RT_TEST(test_credit_overrun_rst),
+	    RT_TEST(test_close_timeout),
+	    RT_TEST(test_rst_on_established),
+	    RT_TEST(test_peer_credit_limits),
+	    RT_TEST(test_send_vmo),
+	    RT_TEST(test_reset_all),
+	    RT_TEST(test_idle_memory),
+	    RT_TEST(test_close_after_write),
+	    RT_TEST(test_engine_shutdown),
+	    RT_TEST(test_rx_buffer_freed),
+	    RT_TEST(test_transport_dies),
+	    RT_TEST(test_wrong_dst_cid),
+	    RT_TEST(test_many_connections),
 	};
 
 	(void)g_f;

@@ -29,6 +29,7 @@
 #include "packet.h"
 #include "service.h"
 #include "transport.h"
+#include "vsock_test.h"
 
 #define GUEST_CID   3u
 #define HOST_PORT   22u
@@ -40,21 +41,6 @@
 
 /* Which transport the fixture uses (set by each test from its state). */
 static bool use_shm;
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
 
 typedef struct reply {
 	bool done;
@@ -188,7 +174,7 @@ static void fx_setup(fx_t *f)
 	zx_handle_t a, b, c, d;
 
 	memset(f, 0, sizeof(*f));
-	f->fds_before = count_fds();
+	f->fds_before = rt_count_fds();
 	assert_int_equal(cfidl_loop_create(&f->loop), ZX_OK);
 	if (use_shm) {
 		cfv_shm_handles_t sh;
@@ -259,7 +245,7 @@ static void fx_teardown(fx_t *f)
 	cfv_transport_destroy(f->host_end);
 	cfv_transport_destroy(f->guest_end);
 	cfidl_loop_destroy(f->loop);
-	assert_int_equal(count_fds(), f->fds_before);
+	assert_int_equal(rt_count_fds(), f->fds_before);
 }
 
 /* ---- helpers ---- */
@@ -454,6 +440,30 @@ static bool events_at_least(fx_t *f, void *arg)
 	return f->nevents >= (size_t)(uintptr_t)arg;
 }
 
+/* n bytes from a to b, then n from b to a, each checked. */
+static void transfer_both_ways(fx_t *f, zx_handle_t a, zx_handle_t b,
+                               uint64_t n)
+{
+	transfer(f, a, b, n);
+	transfer(f, b, a, n);
+}
+
+/* The Router hears OnShutdown (at least once). */
+static void expect_shutdown_event(fx_t *f)
+{
+	assert_true(until(f, events_at_least, (void *)(uintptr_t)1));
+}
+
+/* A guest app listens on LISTEN_PORT and the host connects to it. */
+static zx_handle_t host_connect_listening(fx_t *f)
+{
+	zx_handle_t happ;
+
+	guest_listen(f, LISTEN_PORT);
+	assert_int_equal(host_connect(f, EPH, LISTEN_PORT, &happ), ZX_OK);
+	return happ;
+}
+
 /* ---- tests ---- */
 
 /* A guest app connects to a host listener; 1 MiB each way; the guest
@@ -471,14 +481,13 @@ static void guest_to_host(void **state)
 	assert_int_equal(f.nreqs, 1);
 	assert_int_equal(f.req_src_port, local_port);
 	assert_true(local_port >= CFV_EPHEMERAL_FIRST);
-	transfer(&f, gapp, f.host_apps[0], 1u << 20);
-	transfer(&f, f.host_apps[0], gapp, 1u << 20);
+	transfer_both_ways(&f, gapp, f.host_apps[0], 1u << 20);
 	/* The guest app closes: the host app sees it, the Router hears. */
 	zx_handle_close(gapp);
 	zx_handle_close(f.guest_cons[0]);
 	f.nguest = 0;
 	expect_closed(&f, f.host_apps[0]);
-	assert_true(until(&f, events_at_least, (void *)(uintptr_t)1));
+	expect_shutdown_event(&f);
 	assert_int_equal(f.ev_src_cid, GUEST_CID);
 	assert_int_equal(f.ev_src_port, local_port);
 	assert_int_equal(f.ev_dst_port, HOST_PORT);
@@ -494,15 +503,13 @@ static void host_to_guest(void **state)
 
 	use_shm = *(bool *)*state;
 	fx_setup(&f);
-	guest_listen(&f, LISTEN_PORT);
-	assert_int_equal(host_connect(&f, EPH, LISTEN_PORT, &happ), ZX_OK);
+	happ = host_connect_listening(&f);
 	assert_int_equal(f.nguest, 1);
-	transfer(&f, happ, f.guest_apps[0], 1u << 20);
-	transfer(&f, f.guest_apps[0], happ, 1u << 20);
+	transfer_both_ways(&f, happ, f.guest_apps[0], 1u << 20);
 	zx_handle_close(happ);
 	f.nhost = 0;
 	expect_closed(&f, f.guest_apps[0]);
-	assert_true(until(&f, events_at_least, (void *)(uintptr_t)1));
+	expect_shutdown_event(&f);
 	assert_int_equal(f.ev_src_port, LISTEN_PORT);
 	assert_int_equal(f.ev_dst_port, EPH);
 	fx_teardown(&f);
@@ -539,17 +546,15 @@ static void transport_reset_keeps_listener(void **state)
 
 	use_shm = *(bool *)*state;
 	fx_setup(&f);
-	guest_listen(&f, LISTEN_PORT);
-	assert_int_equal(host_connect(&f, EPH, LISTEN_PORT, &happ), ZX_OK);
+	happ = host_connect_listening(&f);
 	assert_int_equal(cfv_host_half_transport_reset(f.hh, GUEST_CID), ZX_OK);
 	cfv_device_transport_reset(f.dev, GUEST_CID);
 	expect_closed(&f, happ);
 	expect_closed(&f, f.guest_apps[0]);
-	assert_true(until(&f, events_at_least, (void *)(uintptr_t)1));
+	expect_shutdown_event(&f);
 	/* Same ports again: nothing stale on either side. */
 	assert_int_equal(host_connect(&f, EPH, LISTEN_PORT, &happ), ZX_OK);
-	transfer(&f, happ, f.guest_apps[1], 4096);
-	transfer(&f, f.guest_apps[1], happ, 4096);
+	transfer_both_ways(&f, happ, f.guest_apps[1], 4096);
 	fx_teardown(&f);
 }
 

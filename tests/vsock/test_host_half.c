@@ -31,6 +31,7 @@
 #include "packet.h"
 #include "port_manager.h"
 #include "transport.h"
+#include "vsock_test.h"
 
 #define GUEST_CID  3u
 #define HOST_PORT  22u
@@ -40,23 +41,6 @@
 #define WAIT       (5000 * MS) /* every wait's deadline */
 /* A port pair no test uses: its spurious packet gets RST (barrier()). */
 #define BARRIER_PORT 9999u
-
-/* ---- fd leak check (as tests/runtime/rt_test.h) ---- */
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
 
 /* ---- the fixture ---- */
 
@@ -323,6 +307,13 @@ static void guest_send(fx_t *f, uint16_t op, uint32_t hp, uint32_t gp,
 	guest_send_to(f, CFV_CID_HOST, op, hp, gp, flags, data, len);
 }
 
+/* The guest asks for HOST_PORT from GUEST_PORT and gets RST back. */
+static void expect_request_refused(fx_t *f)
+{
+	guest_send(f, CFV_OP_REQUEST, HOST_PORT, GUEST_PORT, 0, NULL, 0);
+	expect_op_free(f, CFV_OP_RST, HOST_PORT, GUEST_PORT);
+}
+
 /* -- the Router's side -- */
 
 static void on_shutdown_event(void *ctx, uint32_t src_cid, uint32_t src_port,
@@ -418,7 +409,7 @@ static void fx_start_etc(fx_t *f, const cfv_host_half_config_t *cfg,
 	zx_handle_t ep_c, ep_s;
 
 	memset(f, 0, sizeof(*f));
-	f->fds_before = count_fds();
+	f->fds_before = rt_count_fds();
 	f->guest_buf_alloc = 256 * 1024;
 	f->guest_src_cid = GUEST_CID;
 	f->guest_type = CFV_TYPE_STREAM;
@@ -464,7 +455,7 @@ static void fx_stop(fx_t *f)
 	cfidl_loop_destroy(f->loop);
 	while (f->qhead != f->qtail)
 		pkt_free(&f->q[f->qhead++ % QCAP]);
-	assert_int_equal(count_fds(), f->fds_before);
+	assert_int_equal(rt_count_fds(), f->fds_before);
 }
 
 static void on_accept_reply(void *ctx, zx_status_t status,
@@ -730,8 +721,7 @@ static void ListenMultiplexOneHostPort(void **state)
 	app_read(&f, b, buf, 1);
 	assert_int_equal(buf[0], 'b');
 	/* GuestInitiatedTwoIdenticalConnections: same pair again -> RST. */
-	guest_send(&f, CFV_OP_REQUEST, HOST_PORT, GUEST_PORT, 0, NULL, 0);
-	expect_op_free(&f, CFV_OP_RST, HOST_PORT, GUEST_PORT);
+	expect_request_refused(&f);
 	assert_int_equal(f.nreqs, 2);
 	fx_stop(&f);
 }
@@ -743,8 +733,7 @@ static void NoListener(void **state)
 	(void)state;
 	fx_setup(&f);
 	f.connect_mode = CONNECT_REFUSE;
-	guest_send(&f, CFV_OP_REQUEST, HOST_PORT, GUEST_PORT, 0, NULL, 0);
-	expect_op_free(&f, CFV_OP_RST, HOST_PORT, GUEST_PORT);
+	expect_request_refused(&f);
 	assert_int_equal(f.nreqs, 1);
 	assert_int_equal(stats(&f).guest_refused, 1);
 	assert_int_equal(stats(&f).live, 0);
@@ -1134,8 +1123,7 @@ static void UnsupportedSocketType(void **state)
 	(void)state;
 	fx_setup(&f);
 	f.guest_type = CFV_TYPE_SEQPACKET;
-	guest_send(&f, CFV_OP_REQUEST, HOST_PORT, GUEST_PORT, 0, NULL, 0);
-	expect_op_free(&f, CFV_OP_RST, HOST_PORT, GUEST_PORT);
+	expect_request_refused(&f);
 	assert_int_equal(f.nreqs, 0);
 	fx_stop(&f);
 }
@@ -1414,8 +1402,7 @@ static void NoConnector(void **state)
 
 	(void)state;
 	fx_start_etc(&f, NULL, false);
-	guest_send(&f, CFV_OP_REQUEST, HOST_PORT, GUEST_PORT, 0, NULL, 0);
-	expect_op_free(&f, CFV_OP_RST, HOST_PORT, GUEST_PORT);
+	expect_request_refused(&f);
 	/* One endpoint at a time. */
 	assert_int_equal(zx_channel_create(0, &ep_c, &ep_s), ZX_OK);
 	assert_int_equal(cfv_host_half_bind_endpoint(f.hh, ep_s),
@@ -1581,7 +1568,7 @@ static void BadArgs(void **state)
 	cfv_transport_t *a, *b;
 	cfv_host_half_t *hh = NULL;
 	cfv_host_half_config_t cfg;
-	int before = count_fds();
+	int before = rt_count_fds();
 
 	(void)state;
 	assert_int_equal(cfidl_loop_create(&loop), ZX_OK);
@@ -1609,7 +1596,7 @@ static void BadArgs(void **state)
 	cfv_transport_destroy(a);
 	cfv_transport_destroy(b);
 	cfidl_loop_destroy(loop);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(rt_count_fds(), before);
 }
 
 int main(void)

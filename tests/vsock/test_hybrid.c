@@ -199,7 +199,7 @@ static void data_both_ways(bool ordered)
 	/* The app's EOF is a half-close: the guest still talks to it. */
 	assert_int_equal(shutdown(fd, SHUT_WR), 0);
 	zx_signals_t sig;
-	RD_RUN_UNTIL(f.loop,
+	VT_RUN_UNTIL(f.loop,
 	             zx_object_wait_one(f.g.sock, ZX_SOCKET_PEER_WRITE_DISABLED,
 	                                0, &sig) == ZX_OK);
 	ASSERT_OK(zx_socket_write(f.g.sock, 0, "after", 5, NULL));
@@ -373,15 +373,15 @@ static void partial_line_then_close(void **state)
 	fx_init(&f);
 	fd = client(&f);
 	send_str(fd, "CONN");
-	rd_run_for(f.loop, ZX_MSEC(20));
+	vt_run_for(f.loop, ZX_MSEC(20));
 	assert_int_equal(hstats(&f).pending, 1);
 	close(fd);
-	RD_RUN_UNTIL(f.loop, hstats(&f).pending == 0);
+	VT_RUN_UNTIL(f.loop, hstats(&f).pending == 0);
 	assert_int_equal(hstats(&f).eof, 1);
 	/* Half of a line, then only the write side shut. */
 	fd = client(&f);
 	send_str(fd, "CONNECT 8");
-	rd_run_for(f.loop, ZX_MSEC(20));
+	vt_run_for(f.loop, ZX_MSEC(20));
 	assert_int_equal(shutdown(fd, SHUT_WR), 0);
 	expect_closed(&f, fd);
 	close(fd);
@@ -430,7 +430,7 @@ static void byte_by_byte(void **state)
 	fd = client(&f);
 	for (const char *p = line; *p; p++) {
 		assert_int_equal(send(fd, p, 1, MSG_NOSIGNAL), 1);
-		rd_run_for(f.loop, ZX_MSEC(2));
+		vt_run_for(f.loop, ZX_MSEC(2));
 	}
 	expect_ok(&f, fd);
 	close(fd);
@@ -554,7 +554,7 @@ static void overflow_max_pending(void **state)
 	fx_init_cfg(&f, &cfg);
 	for (int i = 0; i < 5; i++)
 		fds[i] = client(&f);
-	RD_RUN_UNTIL(f.loop, hstats(&f).accepted == 5);
+	VT_RUN_UNTIL(f.loop, hstats(&f).accepted == 5);
 	assert_int_equal(hstats(&f).pending, 2);
 	assert_int_equal(hstats(&f).overflow, 3);
 	/* The first two are served, the rest were closed cleanly. */
@@ -583,12 +583,12 @@ static void no_sigpipe(void **state)
 	fd = client(&f);
 	send_str(fd, "CONNECT 80\n");
 	close(fd);
-	RD_RUN_UNTIL(f.loop, f.g.accepts == 1 && hstats(&f).pending == 0);
+	VT_RUN_UNTIL(f.loop, f.g.accepts == 1 && hstats(&f).pending == 0);
 	/* And before a refusal. */
 	fd = client(&f);
 	send_str(fd, "CONNECT 81\n");
 	close(fd);
-	RD_RUN_UNTIL(f.loop, f.g.accepts == 2 && hstats(&f).pending == 0);
+	VT_RUN_UNTIL(f.loop, f.g.accepts == 2 && hstats(&f).pending == 0);
 	good_connect(&f);
 	fx_fini(&f);
 	signal(SIGPIPE, old);
@@ -607,7 +607,7 @@ static void destroy_with_pending(void **state)
 	b = client(&f);
 	send_str(a, "CONN");
 	send_str(b, "CONNECT 80\n"); /* the guest holds its Accept */
-	RD_RUN_UNTIL(f.loop, f.g.holding && hstats(&f).pending == 2);
+	VT_RUN_UNTIL(f.loop, f.g.holding && hstats(&f).pending == 2);
 	cfv_hybrid_destroy(f.h);
 	f.h = NULL;
 	assert_int_not_equal(lstat(f.path, &st), 0); /* unlinked */
@@ -640,21 +640,21 @@ static void stale_socket_replaced_live_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    RD_TEST(connect_ok_data_both_ways),
-	    RD_TEST(ordered_data_both_ways),
-	    RD_TEST(ordered_ok_before_banner),
-	    RD_TEST(ordered_bulk),
-	    RD_TEST(no_listener_closed),
-	    RD_TEST(partial_line_then_close),
-	    RD_TEST(partial_line_timeout),
-	    RD_TEST(byte_by_byte),
-	    RD_TEST(oversized_line),
-	    RD_TEST(garbage),
-	    RD_TEST(many_at_once),
-	    RD_TEST(overflow_max_pending),
-	    RD_TEST(no_sigpipe),
-	    RD_TEST(destroy_with_pending),
-	    RD_TEST(stale_socket_replaced_live_refused),
+	    RT_TEST(connect_ok_data_both_ways),
+	    RT_TEST(ordered_data_both_ways),
+	    RT_TEST(ordered_ok_before_banner),
+	    RT_TEST(ordered_bulk),
+	    RT_TEST(no_listener_closed),
+	    RT_TEST(partial_line_then_close),
+	    RT_TEST(partial_line_timeout),
+	    RT_TEST(byte_by_byte),
+	    RT_TEST(oversized_line),
+	    RT_TEST(garbage),
+	    RT_TEST(many_at_once),
+	    RT_TEST(overflow_max_pending),
+	    RT_TEST(no_sigpipe),
+	    RT_TEST(destroy_with_pending),
+	    RT_TEST(stale_socket_replaced_live_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

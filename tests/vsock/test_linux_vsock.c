@@ -80,7 +80,7 @@
 #include <cmocka.h>
 /* clang-format on */
 
-#include "../runtime/rt_test.h"
+#include "vsock_test.h"
 
 #define GUEST_CID 3u
 #define PORT      1234u /* Linux's default peer port */
@@ -185,14 +185,9 @@ static int teardown(void **state)
 	if (f->loop)
 		cfidl_loop_destroy(f->loop);
 	remove_rundir(f->rundir);
-	int before = f->fds_before, after = rt_count_fds();
+	int rc = vt_check_fds(f->fds_before);
 	free(f);
-	if (after != before) {
-		fprintf(stderr, "fd leak: %d before, %d after\n", before,
-		        after);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 static int setup(void **state)

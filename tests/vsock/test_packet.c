@@ -99,10 +99,10 @@ static void test_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    ET_TEST(test_layout),
-	    ET_TEST(test_wire_bytes),
-	    ET_TEST(test_names),
-	    ET_TEST(test_keys),
+	    RT_TEST(test_layout),
+	    RT_TEST(test_wire_bytes),
+	    RT_TEST(test_names),
+	    RT_TEST(test_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

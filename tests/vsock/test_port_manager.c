@@ -15,6 +15,7 @@
 /* clang-format on */
 
 #include "port_manager.h"
+#include "vsock_test.h"
 
 #define FIRST 49152u
 #define LAST  65535u
@@ -226,36 +227,6 @@ static void release_not_found(void **state)
 }
 
 /* The port manager opens nothing: the group checks no fd leaks anyway. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
-
-static int fds_before;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	fds_before = count_fds();
-	return fds_before < 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return count_fds() != fds_before;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +241,6 @@ int main(void)
 	    cmocka_unit_test(release_not_found),
 	};
 
-	return cmocka_run_group_tests_name("port_manager", tests, group_setup,
-	                                   group_teardown);
+	return cmocka_run_group_tests_name("port_manager", tests, rt_setup,
+	                                   rt_teardown);
 }

@@ -179,7 +179,7 @@ static zx_status_t guest_register(guest_t *g, uint32_t requested)
 	g->done = false;
 	ASSERT_OK(cfidl_vsock_GuestRegistryRegister_async(g->c, requested,
 	                                                  on_reply, g));
-	RD_RUN_UNTIL(g->f->loop, g->done);
+	VT_RUN_UNTIL(g->f->loop, g->done);
 	return g->status;
 }
 
@@ -215,7 +215,7 @@ static void register_next_cid(void **state)
 	assert_int_equal(cfv_registry_count(f.reg), 2);
 	guest_close(&a);
 	guest_close(&b);
-	RD_RUN_UNTIL(f.loop, f.gone == 2);
+	VT_RUN_UNTIL(f.loop, f.gone == 2);
 	assert_int_equal(cfv_registry_count(f.reg), 0);
 	fx_fini(&f);
 }
@@ -248,7 +248,7 @@ static void requested_reserved_taken(void **state)
 	zx_handle_close(s);
 	guest_close(&a);
 	guest_close(&b);
-	RD_RUN_UNTIL(f.loop, f.gone == 2);
+	VT_RUN_UNTIL(f.loop, f.gone == 2);
 	fx_fini(&f);
 }
 
@@ -265,14 +265,14 @@ static void daemon_refuses(void **state)
 	assert_int_equal(cfv_registry_count(f.reg), 0);
 	/* Refused, so its channel closing is no death. */
 	guest_close(&a);
-	rd_run_for(f.loop, ZX_MSEC(20));
+	vt_run_for(f.loop, ZX_MSEC(20));
 	assert_int_equal(f.gone, 0);
 	/* A new try after a refusal works. */
 	f.refuse = ZX_OK;
 	guest_open(&a, &f);
 	ASSERT_ST(guest_register(&a, 0), ZX_OK);
 	guest_close(&a);
-	RD_RUN_UNTIL(f.loop, f.gone == 1);
+	VT_RUN_UNTIL(f.loop, f.gone == 1);
 	fx_fini(&f);
 }
 
@@ -288,18 +288,18 @@ static void gone_frees_cid(void **state)
 	assert_int_equal(a.cid, 3);
 	/* The guest process dies: its channel closes. */
 	guest_close(&a);
-	RD_RUN_UNTIL(f.loop, f.gone == 1);
+	VT_RUN_UNTIL(f.loop, f.gone == 1);
 	assert_int_equal(f.gone_cid, 3);
 	guest_open(&b, &f);
 	ASSERT_OK(guest_register(&b, 0));
 	assert_int_equal(b.cid, 3);
 	guest_close(&b);
-	RD_RUN_UNTIL(f.loop, f.gone == 2);
+	VT_RUN_UNTIL(f.loop, f.gone == 2);
 	/* A connection that never registered: no on_gone. */
 	guest_open(&a, &f);
-	rd_run_for(f.loop, ZX_MSEC(10));
+	vt_run_for(f.loop, ZX_MSEC(10));
 	guest_close(&a);
-	rd_run_for(f.loop, ZX_MSEC(20));
+	vt_run_for(f.loop, ZX_MSEC(20));
 	assert_int_equal(f.gone, 2);
 	fx_fini(&f);
 }
@@ -314,16 +314,16 @@ static void transport_reset(void **state)
 	guest_open(&a, &f);
 	ASSERT_OK(guest_register(&a, 0));
 	ASSERT_OK(cfv_registry_send_transport_reset(f.reg, 3, 3));
-	RD_RUN_UNTIL(f.loop, a.resets == 1);
+	VT_RUN_UNTIL(f.loop, a.resets == 1);
 	assert_int_equal(a.reset_cid, 3);
 	/* A new CID: the registry follows it. */
 	ASSERT_OK(cfv_registry_send_transport_reset(f.reg, 3, 9));
-	RD_RUN_UNTIL(f.loop, a.resets == 2);
+	VT_RUN_UNTIL(f.loop, a.resets == 2);
 	assert_int_equal(a.reset_cid, 9);
 	ASSERT_ST(cfv_registry_send_transport_reset(f.reg, 3, 3),
 	          ZX_ERR_NOT_FOUND);
 	guest_close(&a);
-	RD_RUN_UNTIL(f.loop, f.gone == 1);
+	VT_RUN_UNTIL(f.loop, f.gone == 1);
 	assert_int_equal(f.gone_cid, 9);
 	fx_fini(&f);
 }
@@ -341,19 +341,19 @@ static void garbage_closes_only_that_channel(void **state)
 	ASSERT_OK(cfv_uds_connect(f.path, SOCK_SEQPACKET, &fd));
 	ASSERT_OK(cfidl_channel_adopt_fd(fd, &ch));
 	ASSERT_OK(zx_channel_write(ch, 0, "garbage!", 8, NULL, 0));
-	RD_RUN_UNTIL(f.loop, zx_object_wait_one(ch, ZX_CHANNEL_PEER_CLOSED, 0,
+	VT_RUN_UNTIL(f.loop, zx_object_wait_one(ch, ZX_CHANNEL_PEER_CLOSED, 0,
 	                                        &sig) == ZX_OK);
 	zx_handle_close(ch);
 	/* A raw socket peer that is no channel at all. */
 	ASSERT_OK(cfv_uds_connect(f.path, SOCK_SEQPACKET, &fd));
 	assert_int_equal(send(fd, "x", 1, MSG_NOSIGNAL), 1);
-	rd_run_for(f.loop, ZX_MSEC(20));
+	vt_run_for(f.loop, ZX_MSEC(20));
 	close(fd);
 	guest_open(&a, &f);
 	ASSERT_OK(guest_register(&a, 0));
 	assert_int_equal(a.cid, 3);
 	guest_close(&a);
-	RD_RUN_UNTIL(f.loop, f.gone == 1);
+	VT_RUN_UNTIL(f.loop, f.gone == 1);
 	fx_fini(&f);
 }
 
@@ -377,7 +377,7 @@ static void bind_in_process_and_destroy(void **state)
 	 * (the daemon tears its guests down itself). */
 	cfv_registry_destroy(f.reg);
 	f.reg = NULL;
-	RD_RUN_UNTIL(f.loop, a.error != ZX_OK);
+	VT_RUN_UNTIL(f.loop, a.error != ZX_OK);
 	assert_int_equal(f.gone, 0);
 	guest_close(&a);
 	fx_fini(&f);
@@ -399,14 +399,14 @@ static void socket_in_use(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    RD_TEST(register_next_cid),
-	    RD_TEST(requested_reserved_taken),
-	    RD_TEST(daemon_refuses),
-	    RD_TEST(gone_frees_cid),
-	    RD_TEST(transport_reset),
-	    RD_TEST(garbage_closes_only_that_channel),
-	    RD_TEST(bind_in_process_and_destroy),
-	    RD_TEST(socket_in_use),
+	    RT_TEST(register_next_cid),
+	    RT_TEST(requested_reserved_taken),
+	    RT_TEST(daemon_refuses),
+	    RT_TEST(gone_frees_cid),
+	    RT_TEST(transport_reset),
+	    RT_TEST(garbage_closes_only_that_channel),
+	    RT_TEST(bind_in_process_and_destroy),
+	    RT_TEST(socket_in_use),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -193,10 +193,10 @@ static void test_corrupt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    ET_TEST(test_sizes),
-	    ET_TEST(test_order_and_wrap),
-	    ET_TEST(test_full_and_header_only),
-	    ET_TEST(test_corrupt),
+	    RT_TEST(test_sizes),
+	    RT_TEST(test_order_and_wrap),
+	    RT_TEST(test_full_and_header_only),
+	    RT_TEST(test_corrupt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

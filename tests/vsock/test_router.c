@@ -135,12 +135,12 @@ static void listen_already_bound(void **state)
 	assert_int_equal(stats(&f).listeners, 2);
 	/* The app drops its acceptor: the port is free again. */
 	cfidl_binding_close(a.acc, ZX_OK);
-	RD_RUN_UNTIL(f.loop, stats(&f).listeners == 1);
+	VT_RUN_UNTIL(f.loop, stats(&f).listeners == 1);
 	ASSERT_OK(happ_listen(&c, 5000));
 	/* No such guest for an endpoint. */
 	happ_t d;
 	happ_open(&d, f.loop, f.r, 9, ZX_ERR_NOT_FOUND);
-	RD_RUN_UNTIL(f.loop, d.ep_error == ZX_ERR_PEER_CLOSED);
+	VT_RUN_UNTIL(f.loop, d.ep_error == ZX_ERR_PEER_CLOSED);
 	happ_close(&d);
 	happ_close(&a);
 	happ_close(&b);
@@ -186,12 +186,12 @@ static void connect2_ok_and_refused(void **state)
 	/* The host half reports the first connection gone: port freed. */
 	ASSERT_OK(fuchsia_virtualization_GuestVsockEndpoint_send_OnShutdown(
 	    g.ep, 3, 80, 2, first));
-	RD_RUN_UNTIL(f.loop, stats(&f).host_ports == 0);
+	VT_RUN_UNTIL(f.loop, stats(&f).host_ports == 0);
 	/* A listener's port is not freed by an OnShutdown naming it. */
 	ASSERT_OK(happ_listen(&a, 7000));
 	ASSERT_OK(fuchsia_virtualization_GuestVsockEndpoint_send_OnShutdown(
 	    g.ep, 3, 1234, 2, 7000));
-	rd_run_for(f.loop, ZX_MSEC(20));
+	vt_run_for(f.loop, ZX_MSEC(20));
 	happ_t b;
 	happ_open(&b, f.loop, f.r, 3, ZX_OK);
 	ASSERT_ST(happ_listen(&b, 7000), ZX_ERR_ALREADY_BOUND);
@@ -206,7 +206,7 @@ static void guest_to_host_listener(void **state)
 	fx_t f;
 	fguest_t g;
 	happ_t a;
-	conn_res_t res;
+	res_t res;
 
 	(void)state;
 	fx_init(&f);
@@ -251,7 +251,7 @@ static void guest_to_host_forward(void **state)
 {
 	fx_t f;
 	fguest_t g;
-	conn_res_t res;
+	res_t res;
 	char path[128], buf[8];
 	int lfd, cfd, fd;
 	zx_handle_t h;
@@ -308,7 +308,7 @@ static void forged_source_refused(void **state)
 	fx_t f;
 	fguest_t g3, g4;
 	happ_t a;
-	conn_res_t res;
+	res_t res;
 
 	(void)state;
 	fx_init(&f);
@@ -331,7 +331,7 @@ static void guest_to_guest(void **state)
 {
 	fx_t f;
 	fguest_t g3, g4;
-	conn_res_t res;
+	res_t res;
 
 	(void)state;
 	fx_init(&f);
@@ -367,7 +367,7 @@ static void remove_guest_drops_everything(void **state)
 	fguest_t g3, g4;
 	happ_t a;
 	res_t c2;
-	conn_res_t res;
+	res_t res;
 
 	(void)state;
 	fx_init(&f);
@@ -377,16 +377,16 @@ static void remove_guest_drops_everything(void **state)
 	/* A Connect2 in flight: the guest holds the Accept. */
 	g3.defer = true;
 	happ_connect2(&a, 80, &c2, false);
-	RD_RUN_UNTIL(f.loop, g3.holding);
+	VT_RUN_UNTIL(f.loop, g3.holding);
 	assert_int_equal(stats(&f).host_ports, 1);
 	/* And guest 4 connecting to guest 3, in flight too. */
 	memset(&res, 0, sizeof(res));
 	ASSERT_OK(fuchsia_virtualization_HostVsockConnectorConnect_async(
 	    g4.connector, 4, 1, 3, 80, on_conn, &res));
-	RD_RUN_UNTIL(f.loop, g3.accepts == 2);
+	VT_RUN_UNTIL(f.loop, g3.accepts == 2);
 
 	ASSERT_OK(cfv_router_remove_guest(f.r, 3));
-	RD_RUN_UNTIL(f.loop, c2.done && res.done && a.ep_error != ZX_OK &&
+	VT_RUN_UNTIL(f.loop, c2.done && res.done && a.ep_error != ZX_OK &&
 	                         g3.acceptor_gone &&
 	                         g3.connector_error != ZX_OK);
 	assert_int_not_equal(c2.status, ZX_OK);
@@ -445,7 +445,7 @@ static void in_process_connect(void **state)
 	ASSERT_OK(
 	    cfv_router_connect_guest(f.r, 3, 22, theirs, on_req, &rr, &req));
 	assert_int_equal(rr.calls, 0); /* never from inside the call */
-	RD_RUN_UNTIL(f.loop, rr.calls == 1);
+	VT_RUN_UNTIL(f.loop, rr.calls == 1);
 	ASSERT_OK(rr.status);
 	assert_int_equal(rr.host_port, g.src_port);
 	check_pipe(mine, g.sock);
@@ -454,7 +454,7 @@ static void in_process_connect(void **state)
 	ASSERT_OK(zx_socket_create(0, &mine, &theirs));
 	ASSERT_OK(
 	    cfv_router_connect_guest(f.r, 3, 23, theirs, on_req, &rr, NULL));
-	RD_RUN_UNTIL(f.loop, rr.calls == 2);
+	VT_RUN_UNTIL(f.loop, rr.calls == 2);
 	ASSERT_ST(rr.status, ZX_ERR_CONNECTION_REFUSED);
 	zx_handle_close(mine);
 	/* Canceled: the callback never runs. */
@@ -462,7 +462,7 @@ static void in_process_connect(void **state)
 	ASSERT_OK(
 	    cfv_router_connect_guest(f.r, 3, 22, theirs, on_req, &rr, &req));
 	cfv_router_req_cancel(req);
-	rd_run_for(f.loop, ZX_MSEC(20));
+	vt_run_for(f.loop, ZX_MSEC(20));
 	assert_int_equal(rr.calls, 2);
 	zx_handle_close(mine);
 	/* No such guest: an error now, the socket consumed. */
@@ -493,16 +493,16 @@ static void destroy_with_requests_in_flight(void **state)
 	ASSERT_OK(happ_listen(&a, 5000));
 	g.defer = true;
 	happ_connect2(&a, 80, &c2, false);
-	RD_RUN_UNTIL(f.loop, g.holding);
+	VT_RUN_UNTIL(f.loop, g.holding);
 	ASSERT_OK(zx_socket_create(0, &mine, &theirs));
 	ASSERT_OK(
 	    cfv_router_connect_guest(f.r, 3, 22, theirs, on_req, &rr, NULL));
-	RD_RUN_UNTIL(f.loop, g.accepts == 2);
+	VT_RUN_UNTIL(f.loop, g.accepts == 2);
 	cfv_router_destroy(f.r);
 	f.r = NULL;
 	assert_int_equal(rr.calls, 1);
 	ASSERT_ST(rr.status, ZX_ERR_CANCELED);
-	RD_RUN_UNTIL(f.loop, c2.done && a.ep_error != ZX_OK);
+	VT_RUN_UNTIL(f.loop, c2.done && a.ep_error != ZX_OK);
 	zx_handle_close(mine);
 	happ_close(&a);
 	fg_free(&g);
@@ -512,17 +512,17 @@ static void destroy_with_requests_in_flight(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    RD_TEST(cids),
-	    RD_TEST(set_context_id),
-	    RD_TEST(listen_already_bound),
-	    RD_TEST(connect2_ok_and_refused),
-	    RD_TEST(guest_to_host_listener),
-	    RD_TEST(guest_to_host_forward),
-	    RD_TEST(forged_source_refused),
-	    RD_TEST(guest_to_guest),
-	    RD_TEST(remove_guest_drops_everything),
-	    RD_TEST(in_process_connect),
-	    RD_TEST(destroy_with_requests_in_flight),
+	    RT_TEST(cids),
+	    RT_TEST(set_context_id),
+	    RT_TEST(listen_already_bound),
+	    RT_TEST(connect2_ok_and_refused),
+	    RT_TEST(guest_to_host_listener),
+	    RT_TEST(guest_to_host_forward),
+	    RT_TEST(forged_source_refused),
+	    RT_TEST(guest_to_guest),
+	    RT_TEST(remove_guest_drops_everything),
+	    RT_TEST(in_process_connect),
+	    RT_TEST(destroy_with_requests_in_flight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,14 +179,14 @@ static void path_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    RD_TEST(default_path_order),
-	    RD_TEST(creates_0700_whatever_the_umask),
-	    RD_TEST(default_from_env),
-	    RD_TEST(refuses_too_open),
-	    RD_TEST(refuses_foreign),
-	    RD_TEST(refuses_symlink_and_file),
-	    RD_TEST(missing_parent_and_bad_path),
-	    RD_TEST(path_helpers),
+	    RT_TEST(default_path_order),
+	    RT_TEST(creates_0700_whatever_the_umask),
+	    RT_TEST(default_from_env),
+	    RT_TEST(refuses_too_open),
+	    RT_TEST(refuses_foreign),
+	    RT_TEST(refuses_symlink_and_file),
+	    RT_TEST(missing_parent_and_bad_path),
+	    RT_TEST(path_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,12 +15,11 @@
 #include <cfidl/vmo.h>
 #include <cfidl/wait.h>
 
+#include "app_fakes.h"
 #include "fuchsia.hardware.vsock.h"
 #include "fuchsia.vsock.h"
 #include "service.h"
-#include "svc_test.h"
-
-typedef fuchsia_hardware_vsock_Addr addr_t;
+#include "vsock_test.h"
 
 #define MAXREC 16
 
@@ -196,7 +195,7 @@ static void fx_open(fx_t *f, const cfv_service_config_t *cfg)
 	while (cfv_service_start_status(f->svc) == ZX_ERR_SHOULD_WAIT)
 		cfidl_loop_run(f->loop, zx_deadline_after(ZX_MSEC(50)), true);
 	ASSERT_OK(cfv_service_start_status(f->svc));
-	svc_settle(f->loop);
+	vt_settle(f->loop);
 	assert_int_equal(f->dev.starts, 1);
 	assert_int_equal(cfv_service_cid(f->svc), 3);
 }
@@ -246,89 +245,6 @@ static void host_vmo_complete(fx_t *f, const addr_t *a)
 
 /* ---- the app's side ---- */
 
-typedef struct reply {
-	bool done;
-	zx_status_t status;  /* transport status */
-	int32_t value;       /* the method's status */
-	uint32_t local_port; /* Connect */
-} reply_t;
-
-static void on_connect(void *ctx, zx_status_t status, fidl_incoming_msg_t *msg)
-{
-	reply_t *r = ctx;
-	fuchsia_vsock_ConnectorConnectResponse *p;
-
-	r->done = true;
-	r->status = status;
-	if (status == ZX_OK &&
-	    fuchsia_vsock_ConnectorConnect_decode_response(msg, &p) == ZX_OK) {
-		r->value = p->status;
-		r->local_port = p->local_port;
-	}
-}
-
-static void on_listen(void *ctx, zx_status_t status, fidl_incoming_msg_t *msg)
-{
-	reply_t *r = ctx;
-	fuchsia_vsock_ConnectorListenResponse *p;
-
-	r->done = true;
-	r->status = status;
-	if (status == ZX_OK &&
-	    fuchsia_vsock_ConnectorListen_decode_response(msg, &p) == ZX_OK)
-		r->value = p->status;
-}
-
-static void on_send_vmo(void *ctx, zx_status_t status, fidl_incoming_msg_t *msg)
-{
-	reply_t *r = ctx;
-	fuchsia_vsock_ConnectionSendVmoResponse *p;
-
-	r->done = true;
-	r->status = status;
-	if (status == ZX_OK &&
-	    fuchsia_vsock_ConnectionSendVmo_decode_response(msg, &p) == ZX_OK)
-		r->value = p->status;
-}
-
-/* An app connection: its socket end and its Connection client. */
-typedef struct app_conn {
-	zx_handle_t sock;
-	cfidl_client_t *con;
-	zx_status_t con_error; /* the Connection channel's end */
-	bool con_failed;
-	uint32_t local_port;
-} app_conn_t;
-
-static void app_con_error(void *ctx, zx_status_t status)
-{
-	app_conn_t *a = ctx;
-
-	a->con_failed = true;
-	a->con_error = status;
-}
-
-/* Makes a ConnectionTransport: keeps the app's ends in a. */
-static void transport_make(fx_t *f, app_conn_t *a,
-                           fuchsia_vsock_ConnectionTransport *t)
-{
-	zx_handle_t cc;
-	cfidl_client_handlers_t h = {.on_error = app_con_error};
-
-	memset(a, 0, sizeof(*a));
-	ASSERT_OK(zx_socket_create(ZX_SOCKET_STREAM, &a->sock, &t->data));
-	ASSERT_OK(zx_channel_create(0, &cc, &t->con));
-	ASSERT_OK(cfidl_client_create(f->loop, cc, &h, a, &a->con));
-}
-
-static void app_close(app_conn_t *a)
-{
-	cfidl_client_destroy(a->con);
-	a->con = NULL;
-	zx_handle_close(a->sock);
-	a->sock = ZX_HANDLE_INVALID;
-}
-
 /* Connector.Connect; returns when the reply came. */
 static reply_t app_connect(fx_t *f, app_conn_t *a, uint32_t cid, uint32_t port,
                            bool respond)
@@ -337,18 +253,18 @@ static reply_t app_connect(fx_t *f, app_conn_t *a, uint32_t cid, uint32_t port,
 	reply_t r = {0};
 	int before = f->dev.nreq;
 
-	transport_make(f, a, &t);
+	transport_make(f->loop, a, &t);
 	ASSERT_OK(fuchsia_vsock_ConnectorConnect_async(f->connector, cid, port,
 	                                               &t, on_connect, &r));
 	if (respond) {
 		f->dev.changed = false;
-		assert_true(svc_run_until(f->loop, &f->dev.changed));
+		assert_true(vt_run_until_flag(f->loop, &f->dev.changed));
 		assert_int_equal(f->dev.nreq, before + 1);
 		assert_int_equal(f->dev.req[before].remote_cid, cid);
 		assert_int_equal(f->dev.req[before].remote_port, port);
 		host_response(f, &f->dev.req[before]);
 	}
-	assert_true(svc_run_until(f->loop, &r.done));
+	assert_true(vt_run_until_flag(f->loop, &r.done));
 	ASSERT_OK(r.status);
 	a->local_port = r.local_port;
 	return r;
@@ -360,76 +276,9 @@ static int32_t app_listen(fx_t *f, uint32_t port, zx_handle_t acceptor)
 
 	ASSERT_OK(fuchsia_vsock_ConnectorListen_async(f->connector, port,
 	                                              acceptor, on_listen, &r));
-	assert_true(svc_run_until(f->loop, &r.done));
+	assert_true(vt_run_until_flag(f->loop, &r.done));
 	ASSERT_OK(r.status);
 	return r.value;
-}
-
-/* A test Acceptor: records Accept calls, answers by mode. */
-typedef struct acceptor {
-	int calls;
-	addr_t addr;
-	bool reject; /* answer null */
-	bool defer;  /* keep the txn in saved */
-	fidl_txn_t saved;
-	app_conn_t conns[4]; /* the accepted connections' app ends */
-	int nconns;
-	fx_t *f;
-	cfidl_binding_t *binding;
-} acceptor_t;
-
-static zx_status_t acc_accept(void *ctx, const addr_t *addr, fidl_txn_t *txn)
-{
-	acceptor_t *ac = ctx;
-	fuchsia_vsock_ConnectionTransport t;
-
-	ac->calls++;
-	ac->addr = *addr;
-	if (ac->defer) {
-		ac->saved = *txn;
-		return ZX_OK;
-	}
-	if (ac->reject)
-		return fuchsia_vsock_AcceptorAccept_reply(txn, NULL);
-	assert_true(ac->nconns < 4);
-	transport_make(ac->f, &ac->conns[ac->nconns++], &t);
-	return fuchsia_vsock_AcceptorAccept_reply(txn, &t);
-}
-
-static const fuchsia_vsock_Acceptor_ops_t acc_ops = {.Accept = acc_accept};
-
-static zx_status_t acc_dispatch(void *ctx, fidl_txn_t *txn,
-                                fidl_incoming_msg_t *msg, const void *ops)
-{
-	return fuchsia_vsock_Acceptor_dispatch(ctx, txn, msg, ops);
-}
-
-static void acc_unbound(void *ctx, zx_status_t reason)
-{
-	acceptor_t *ac = ctx;
-
-	(void)reason;
-	ac->binding = NULL;
-}
-
-/* Serves an Acceptor; returns its client end for Listen. */
-static zx_handle_t acceptor_make(fx_t *f, acceptor_t *ac)
-{
-	zx_handle_t c, s;
-
-	memset(ac, 0, sizeof(*ac));
-	ac->f = f;
-	ASSERT_OK(zx_channel_create(0, &c, &s));
-	ASSERT_OK(cfidl_bind_etc(f->loop, s, acc_dispatch, ac, &acc_ops,
-	                         acc_unbound, &ac->binding));
-	return c;
-}
-
-static void acceptor_close(acceptor_t *ac)
-{
-	cfidl_binding_close(ac->binding, ZX_OK);
-	for (int i = 0; i < ac->nconns; i++)
-		app_close(&ac->conns[i]);
 }
 
 /* Bytes written on one socket end arrive on the other. */
@@ -465,11 +314,12 @@ static void basic_listen(void **state)
 
 	(void)state;
 	fx_open(&f, NULL);
-	assert_int_equal(app_listen(&f, 5000, acceptor_make(&f, &ac)), ZX_OK);
+	assert_int_equal(app_listen(&f, 5000, acceptor_make(f.loop, &ac)),
+	                 ZX_OK);
 	host_request(&f, 5000, 2, 1234);
 	f.dev.changed = false;
-	assert_true(svc_run_until(f.loop, &f.dev.changed));
-	svc_settle(f.loop);
+	assert_true(vt_run_until_flag(f.loop, &f.dev.changed));
+	vt_settle(f.loop);
 	assert_int_equal(ac.calls, 1);
 	assert_true(addr_is(&ac.addr, 5000, 2, 1234));
 	assert_int_equal(f.dev.nresp, 1);
@@ -481,12 +331,12 @@ static void basic_listen(void **state)
 	check_data_path(f.dev.resp_data[0], ac.conns[0].sock);
 	/* A second connection from another host port on the same listener. */
 	host_request(&f, 5000, 2, 1235);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(ac.calls, 2);
 	assert_int_equal(f.dev.nresp, 2);
 	/* The host resets the first: its Connection closes (no epitaph). */
 	host_rst(&f, &a);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_true(ac.conns[0].con_failed);
 	assert_int_equal(ac.conns[0].con_error, ZX_ERR_PEER_CLOSED);
 	assert_false(ac.conns[1].con_failed);
@@ -503,12 +353,12 @@ static void reject_connection(void **state)
 
 	(void)state;
 	fx_open(&f, NULL);
-	zx_handle_t c = acceptor_make(&f, &ac);
+	zx_handle_t c = acceptor_make(f.loop, &ac);
 	ac.reject = true;
 	assert_int_equal(app_listen(&f, 5000, c), ZX_OK);
 	host_request(&f, 5000, 2, 1234);
 	f.dev.changed = false;
-	assert_true(svc_run_until(f.loop, &f.dev.changed));
+	assert_true(vt_run_until_flag(f.loop, &f.dev.changed));
 	assert_int_equal(ac.calls, 1);
 	assert_int_equal(f.dev.nrst, 1);
 	assert_int_equal(f.dev.nresp, 0);
@@ -517,7 +367,7 @@ static void reject_connection(void **state)
 	/* No listener on 6000: RST without asking anyone. */
 	host_request(&f, 6000, 2, 99);
 	f.dev.changed = false;
-	assert_true(svc_run_until(f.loop, &f.dev.changed));
+	assert_true(vt_run_until_flag(f.loop, &f.dev.changed));
 	assert_int_equal(f.dev.nrst, 2);
 	assert_true(addr_is(&f.dev.rst[1], 6000, 2, 99));
 	assert_int_equal(ac.calls, 1);
@@ -525,17 +375,18 @@ static void reject_connection(void **state)
 	ac.reject = false;
 	ac.defer = true;
 	host_request(&f, 5000, 2, 1300);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(ac.calls, 2);
 	assert_int_equal(f.dev.nrst, 2);
 	acceptor_close(&ac);
 	f.dev.changed = false;
-	assert_true(svc_run_until(f.loop, &f.dev.changed));
+	assert_true(vt_run_until_flag(f.loop, &f.dev.changed));
 	assert_int_equal(f.dev.nrst, 3);
 	assert_true(addr_is(&f.dev.rst[2], 5000, 2, 1300));
 	/* And the port is free to listen on again. */
 	acceptor_t ac2;
-	assert_int_equal(app_listen(&f, 5000, acceptor_make(&f, &ac2)), ZX_OK);
+	assert_int_equal(app_listen(&f, 5000, acceptor_make(f.loop, &ac2)),
+	                 ZX_OK);
 	acceptor_close(&ac2);
 	fx_close(&f);
 }
@@ -560,23 +411,24 @@ static void transport_reset(void **state)
 
 	(void)state;
 	fx_open(&f, NULL);
-	assert_int_equal(app_listen(&f, 5000, acceptor_make(&f, &ac)), ZX_OK);
+	assert_int_equal(app_listen(&f, 5000, acceptor_make(f.loop, &ac)),
+	                 ZX_OK);
 	host_request(&f, 5000, 2, 1234);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(f.dev.nresp, 1);
 	assert_int_equal(app_connect(&f, &out, 2, 80, true).value, ZX_OK);
 	/* A Connect still waiting for its Response. */
-	transport_make(&f, &pending, &t);
+	transport_make(f.loop, &pending, &t);
 	ASSERT_OK(fuchsia_vsock_ConnectorConnect_async(f.connector, 2, 81, &t,
 	                                               on_connect, &r));
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_false(r.done);
 	assert_int_equal(cfv_service_connection_count(f.svc), 3);
 
 	ASSERT_OK(fuchsia_hardware_vsock_CallbacksTransportReset_async(
 	    f.dev.cb, 7, on_reset_acked, &f.dev));
-	assert_true(svc_run_until(f.loop, &f.dev.reset_acked));
-	svc_settle(f.loop);
+	assert_true(vt_run_until_flag(f.loop, &f.dev.reset_acked));
+	vt_settle(f.loop);
 	assert_int_equal(cfv_service_cid(f.svc), 7);
 	assert_int_equal(cfv_service_connection_count(f.svc), 0);
 	assert_true(r.done);
@@ -590,7 +442,7 @@ static void transport_reset(void **state)
 	assert_int_equal(f.dev.nshut, 0);
 	/* The listener survived. */
 	host_request(&f, 5000, 2, 1234);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(ac.calls, 2);
 	assert_int_equal(f.dev.nresp, 2);
 	/* The ephemeral ports were freed. */
@@ -620,7 +472,7 @@ static void ports_reused(void **state)
 	assert_true(addr_is(&f.dev.req[1], 49153, 2, 80));
 	/* The first connection ends: its port is the next one given. */
 	host_rst(&f, &f.dev.req[0]);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_true(a.con_failed);
 	r = app_connect(&f, &c, 3, 81, true);
 	assert_int_equal(r.local_port, 49152);
@@ -640,17 +492,20 @@ static void listen_already_bound(void **state)
 
 	(void)state;
 	fx_open(&f, NULL);
-	assert_int_equal(app_listen(&f, 5000, acceptor_make(&f, &a1)), ZX_OK);
-	assert_int_equal(app_listen(&f, 5000, acceptor_make(&f, &a2)),
+	assert_int_equal(app_listen(&f, 5000, acceptor_make(f.loop, &a1)),
+	                 ZX_OK);
+	assert_int_equal(app_listen(&f, 5000, acceptor_make(f.loop, &a2)),
 	                 ZX_ERR_ALREADY_BOUND);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	/* The refused acceptor's channel was closed by the service. */
 	assert_null(a2.binding);
-	assert_int_equal(app_listen(&f, 5001, acceptor_make(&f, &a2)), ZX_OK);
+	assert_int_equal(app_listen(&f, 5001, acceptor_make(f.loop, &a2)),
+	                 ZX_OK);
 	/* Closing the first listener frees its port. */
 	acceptor_close(&a1);
-	svc_settle(f.loop);
-	assert_int_equal(app_listen(&f, 5000, acceptor_make(&f, &a1)), ZX_OK);
+	vt_settle(f.loop);
+	assert_int_equal(app_listen(&f, 5000, acceptor_make(f.loop, &a1)),
+	                 ZX_OK);
 	acceptor_close(&a1);
 	acceptor_close(&a2);
 	fx_close(&f);
@@ -663,13 +518,14 @@ static void listen_ephemeral_unavailable(void **state)
 
 	(void)state;
 	fx_open(&f, NULL);
-	assert_int_equal(app_listen(&f, 49152, acceptor_make(&f, &a)),
+	assert_int_equal(app_listen(&f, 49152, acceptor_make(f.loop, &a)),
 	                 ZX_ERR_UNAVAILABLE);
-	assert_int_equal(app_listen(&f, 65535, acceptor_make(&f, &a)),
+	assert_int_equal(app_listen(&f, 65535, acceptor_make(f.loop, &a)),
 	                 ZX_ERR_UNAVAILABLE);
-	assert_int_equal(app_listen(&f, 50000, acceptor_make(&f, &a)),
+	assert_int_equal(app_listen(&f, 50000, acceptor_make(f.loop, &a)),
 	                 ZX_ERR_UNAVAILABLE);
-	assert_int_equal(app_listen(&f, 49151, acceptor_make(&f, &a)), ZX_OK);
+	assert_int_equal(app_listen(&f, 49151, acceptor_make(f.loop, &a)),
+	                 ZX_OK);
 	acceptor_close(&a);
 	fx_close(&f);
 }
@@ -695,19 +551,20 @@ static void connect_no_resources(void **state)
 	r = app_connect(&f, &c[3], 2, 80, false);
 	assert_int_equal(r.value, ZX_ERR_NO_RESOURCES);
 	assert_int_equal(f.dev.nreq, 3); /* the Device never heard of it */
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_true(c[3].con_failed); /* its Connection was closed */
 	app_close(&c[3]);
 	host_rst(&f, &f.dev.req[1]);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	r = app_connect(&f, &c[3], 2, 80, true);
 	assert_int_equal(r.value, ZX_OK);
 	assert_int_equal(r.local_port, 60001);
 	/* Listen inside the configured range is refused, outside is not. */
 	acceptor_t a;
-	assert_int_equal(app_listen(&f, 60002, acceptor_make(&f, &a)),
+	assert_int_equal(app_listen(&f, 60002, acceptor_make(f.loop, &a)),
 	                 ZX_ERR_UNAVAILABLE);
-	assert_int_equal(app_listen(&f, 49152, acceptor_make(&f, &a)), ZX_OK);
+	assert_int_equal(app_listen(&f, 49152, acceptor_make(f.loop, &a)),
+	                 ZX_OK);
 	acceptor_close(&a);
 	for (int i = 0; i < 4; i++)
 		app_close(&c[i]);
@@ -724,21 +581,21 @@ static void connect_refused(void **state)
 
 	(void)state;
 	fx_open(&f, NULL);
-	transport_make(&f, &a, &t);
+	transport_make(f.loop, &a, &t);
 	ASSERT_OK(fuchsia_vsock_ConnectorConnect_async(f.connector, 2, 80, &t,
 	                                               on_connect, &r));
 	f.dev.changed = false;
-	assert_true(svc_run_until(f.loop, &f.dev.changed));
+	assert_true(vt_run_until_flag(f.loop, &f.dev.changed));
 	assert_int_equal(f.dev.nreq, 1);
 	host_rst(&f, &f.dev.req[0]);
-	assert_true(svc_run_until(f.loop, &r.done));
+	assert_true(vt_run_until_flag(f.loop, &r.done));
 	assert_int_equal(r.value, ZX_ERR_UNAVAILABLE);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_true(a.con_failed);
 	assert_int_equal(cfv_service_connection_count(f.svc), 0);
 	/* A late Response for it is ignored. */
 	host_response(&f, &f.dev.req[0]);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(cfv_service_connection_count(f.svc), 0);
 	app_close(&a);
 	assert_int_equal(app_connect(&f, &a, 2, 80, true).local_port, 49152);
@@ -788,22 +645,22 @@ static void shutdown_barrier(void **state)
 	app_connect(&f, &a, 2, 80, true);
 	ASSERT_OK(fuchsia_vsock_ConnectionSendVmo_async(
 	    a.con, vmo_make(4096), 0, 4096, on_send_vmo, &v1));
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(f.dev.nvmo, 1);
 	assert_false(v1.done); /* until SendVmoComplete */
 	ASSERT_OK(
 	    fuchsia_vsock_ConnectionShutdown(cfidl_client_channel(a.con)));
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(f.dev.nshut, 0); /* behind the VMO */
 	ASSERT_OK(fuchsia_vsock_ConnectionSendVmo_async(
 	    a.con, vmo_make(4096), 0, 4096, on_send_vmo, &v2));
-	assert_true(svc_run_until(f.loop, &v2.done));
+	assert_true(vt_run_until_flag(f.loop, &v2.done));
 	assert_int_equal(v2.value, ZX_ERR_BAD_STATE);
 	assert_int_equal(f.dev.nvmo, 1);
 	host_vmo_complete(&f, &f.dev.req[0]);
-	assert_true(svc_run_until(f.loop, &v1.done));
+	assert_true(vt_run_until_flag(f.loop, &v1.done));
 	assert_int_equal(v1.value, ZX_OK);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(f.dev.nshut, 1);
 	assert_true(addr_is(&f.dev.shut[0], 49152, 2, 80));
 	/* A second Shutdown sends nothing more. */
@@ -811,13 +668,13 @@ static void shutdown_barrier(void **state)
 	    fuchsia_vsock_ConnectionShutdown(cfidl_client_channel(a.con)));
 	ASSERT_OK(fuchsia_vsock_ConnectionSendVmo_async(
 	    a.con, vmo_make(4096), 0, 4096, on_send_vmo, &v3));
-	assert_true(svc_run_until(f.loop, &v3.done));
+	assert_true(vt_run_until_flag(f.loop, &v3.done));
 	assert_int_equal(v3.value, ZX_ERR_BAD_STATE);
 	assert_int_equal(f.dev.nshut, 1);
 	assert_false(a.con_failed);
 	/* Shutdown completes with the Device's Rst: the channel closes. */
 	host_rst(&f, &f.dev.req[0]);
-	assert_true(svc_run_until(f.loop, &a.con_failed));
+	assert_true(vt_run_until_flag(f.loop, &a.con_failed));
 	assert_int_equal(a.con_error, ZX_ERR_PEER_CLOSED);
 	app_close(&a);
 	fx_close(&f);
@@ -837,7 +694,7 @@ static void send_vmo_single_outstanding(void **state)
 	    a.con, vmo_make(8192), 4096, 4096, on_send_vmo, &v1));
 	ASSERT_OK(fuchsia_vsock_ConnectionSendVmo_async(
 	    a.con, vmo_make(4096), 0, 4096, on_send_vmo, &v2));
-	assert_true(svc_run_until(f.loop, &v2.done));
+	assert_true(vt_run_until_flag(f.loop, &v2.done));
 	assert_int_equal(v2.value, ZX_ERR_BAD_STATE);
 	assert_false(v1.done);
 	assert_int_equal(f.dev.nvmo, 1);
@@ -845,26 +702,26 @@ static void send_vmo_single_outstanding(void **state)
 	/* A SendVmoComplete for another address changes nothing. */
 	addr_t other = {1, 2, 3};
 	host_vmo_complete(&f, &other);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_false(v1.done);
 	host_vmo_complete(&f, &f.dev.req[0]);
-	assert_true(svc_run_until(f.loop, &v1.done));
+	assert_true(vt_run_until_flag(f.loop, &v1.done));
 	assert_int_equal(v1.value, ZX_OK);
 	/* The Device refuses the next one: its status comes back. */
 	f.dev.vmo_status = ZX_ERR_NO_RESOURCES;
 	ASSERT_OK(fuchsia_vsock_ConnectionSendVmo_async(
 	    a.con, vmo_make(4096), 0, 4096, on_send_vmo, &v3));
-	assert_true(svc_run_until(f.loop, &v3.done));
+	assert_true(vt_run_until_flag(f.loop, &v3.done));
 	assert_int_equal(v3.value, ZX_ERR_NO_RESOURCES);
 	assert_int_equal(f.dev.nvmo, 2);
 	/* The connection dies with one outstanding: CONNECTION_RESET. */
 	f.dev.vmo_status = ZX_OK;
 	ASSERT_OK(fuchsia_vsock_ConnectionSendVmo_async(
 	    a.con, vmo_make(4096), 0, 4096, on_send_vmo, &v4));
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(f.dev.nvmo, 3);
 	host_rst(&f, &f.dev.req[0]);
-	assert_true(svc_run_until(f.loop, &v4.done));
+	assert_true(vt_run_until_flag(f.loop, &v4.done));
 	assert_int_equal(v4.value, ZX_ERR_CONNECTION_RESET);
 	app_close(&a);
 	fx_close(&f);
@@ -881,7 +738,7 @@ static void connection_channel_close_keeps_connection(void **state)
 	app_connect(&f, &a, 2, 80, true);
 	cfidl_client_destroy(a.con);
 	a.con = NULL;
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(cfv_service_connection_count(f.svc), 1);
 	assert_int_equal(f.dev.nshut, 0);
 	assert_int_equal(f.dev.nrst, 0);
@@ -890,7 +747,7 @@ static void connection_channel_close_keeps_connection(void **state)
 	app_conn_t b;
 	assert_int_equal(app_connect(&f, &b, 2, 80, true).local_port, 49153);
 	host_rst(&f, &f.dev.req[0]);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(cfv_service_connection_count(f.svc), 1);
 	app_close(&a);
 	app_close(&b);
@@ -905,23 +762,23 @@ static void duplicate_request_ignored(void **state)
 
 	(void)state;
 	fx_open(&f, NULL);
-	zx_handle_t c = acceptor_make(&f, &ac);
+	zx_handle_t c = acceptor_make(f.loop, &ac);
 	ac.defer = true;
 	assert_int_equal(app_listen(&f, 5000, c), ZX_OK);
 	host_request(&f, 5000, 2, 1);
 	host_request(&f, 5000, 2, 1);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(ac.calls, 1);
 	/* The host gives up (Rst) before the app answers: the late accept
 	 * is dropped (its handles closed), nothing is sent. */
 	addr_t a = {5000, 2, 1};
 	host_rst(&f, &a);
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	fuchsia_vsock_ConnectionTransport t;
-	transport_make(&f, &ac.conns[0], &t);
+	transport_make(f.loop, &ac.conns[0], &t);
 	ac.nconns = 1;
 	ASSERT_OK(fuchsia_vsock_AcceptorAccept_reply(&ac.saved, &t));
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_int_equal(f.dev.nresp, 0);
 	assert_int_equal(f.dev.nrst, 0);
 	assert_true(ac.conns[0].con_failed);
@@ -941,7 +798,7 @@ static void device_gone(void **state)
 	app_connect(&f, &a, 2, 80, true);
 	cfidl_binding_close(f.dev.binding, ZX_OK);
 	f.dev.binding = NULL;
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_true(a.con_failed);
 	assert_int_equal(cfv_service_connection_count(f.svc), 0);
 	r = app_connect(&f, &b, 2, 80, false);
@@ -951,6 +808,34 @@ static void device_gone(void **state)
 	fx_close(&f);
 }
 
+/*
+ * Listens on port 5000 and has the Device request n connections to it
+ * from guest 2, ports 10000 up, nobody answering; returns the app's end of
+ * the Acceptor channel (the caller owns it).
+ */
+static zx_handle_t listen_with_backlog(fx_t *f, uint32_t n, zx_time_t deadline)
+{
+	zx_handle_t c, srv;
+
+	ASSERT_OK(zx_channel_create(0, &c, &srv));
+	assert_int_equal(app_listen(f, 5000, c), ZX_OK);
+	for (uint32_t i = 0; i < n; i++) {
+		addr_t a = {5000, 2, 10000 + i};
+		zx_status_t st;
+
+		while ((st = fuchsia_hardware_vsock_CallbacksRequest(
+		            cfidl_client_channel(f->dev.cb), &a)) ==
+		       ZX_ERR_SHOULD_WAIT) {
+			assert_true(zx_clock_get_monotonic() < deadline);
+			cfidl_loop_run(f->loop, zx_deadline_after(ZX_MSEC(5)),
+			               true);
+		}
+		ASSERT_OK(st);
+	}
+	vt_settle(f->loop);
+	return srv;
+}
+
 /* An app slower than its peers: Accepts wait in order for room in the
  * Acceptor channel instead of being refused. */
 static void accept_backlog_queued(void **state)
@@ -958,33 +843,18 @@ static void accept_backlog_queued(void **state)
 	enum { N = 6000 };
 	fx_t f;
 	acceptor_t ac;
-	zx_handle_t c, srv;
+	zx_handle_t srv;
 	zx_time_t deadline = zx_deadline_after(ZX_SEC(15));
 
 	(void)state;
 	fx_open(&f, NULL);
-	ASSERT_OK(zx_channel_create(0, &c, &srv));
-	assert_int_equal(app_listen(&f, 5000, c), ZX_OK);
-	for (uint32_t i = 0; i < N; i++) {
-		addr_t a = {5000, 2, 10000 + i};
-		zx_status_t st;
-
-		while ((st = fuchsia_hardware_vsock_CallbacksRequest(
-		            cfidl_client_channel(f.dev.cb), &a)) ==
-		       ZX_ERR_SHOULD_WAIT) {
-			assert_true(zx_clock_get_monotonic() < deadline);
-			cfidl_loop_run(f.loop, zx_deadline_after(ZX_MSEC(5)),
-			               true);
-		}
-		ASSERT_OK(st);
-	}
-	svc_settle(f.loop);
+	srv = listen_with_backlog(&f, N, deadline);
 	/* Nobody read the Acceptor channel: all wait, none refused. */
 	assert_int_equal(cfv_service_connection_count(f.svc), N);
 	assert_int_equal(f.dev.nrst_total, 0);
 	/* The app starts answering (no): every one is asked, in order. */
 	memset(&ac, 0, sizeof(ac));
-	ac.f = &f;
+	ac.loop = f.loop;
 	ac.reject = true;
 	ASSERT_OK(cfidl_bind_etc(f.loop, srv, acc_dispatch, &ac, &acc_ops,
 	                         acc_unbound, &ac.binding));
@@ -1004,27 +874,12 @@ static void accept_backlog_listener_gone(void **state)
 {
 	enum { N = 6000 };
 	fx_t f;
-	zx_handle_t c, srv;
+	zx_handle_t srv;
 	zx_time_t deadline = zx_deadline_after(ZX_SEC(15));
 
 	(void)state;
 	fx_open(&f, NULL);
-	ASSERT_OK(zx_channel_create(0, &c, &srv));
-	assert_int_equal(app_listen(&f, 5000, c), ZX_OK);
-	for (uint32_t i = 0; i < N; i++) {
-		addr_t a = {5000, 2, 10000 + i};
-		zx_status_t st;
-
-		while ((st = fuchsia_hardware_vsock_CallbacksRequest(
-		            cfidl_client_channel(f.dev.cb), &a)) ==
-		       ZX_ERR_SHOULD_WAIT) {
-			assert_true(zx_clock_get_monotonic() < deadline);
-			cfidl_loop_run(f.loop, zx_deadline_after(ZX_MSEC(5)),
-			               true);
-		}
-		ASSERT_OK(st);
-	}
-	svc_settle(f.loop);
+	srv = listen_with_backlog(&f, N, deadline);
 	assert_int_equal(cfv_service_connection_count(f.svc), N);
 	zx_handle_close(srv);
 	while (f.dev.nrst_total < N && zx_clock_get_monotonic() < deadline)
@@ -1045,20 +900,20 @@ static void destroy_with_live_state(void **state)
 
 	(void)state;
 	fx_open(&f, NULL);
-	zx_handle_t c = acceptor_make(&f, &ac);
+	zx_handle_t c = acceptor_make(f.loop, &ac);
 	ac.defer = true;
 	assert_int_equal(app_listen(&f, 5000, c), ZX_OK);
 	host_request(&f, 5000, 2, 1);
 	app_connect(&f, &a, 2, 80, true);
-	transport_make(&f, &p, &t);
+	transport_make(f.loop, &p, &t);
 	ASSERT_OK(fuchsia_vsock_ConnectorConnect_async(f.connector, 2, 81, &t,
 	                                               on_connect, &r));
 	ASSERT_OK(fuchsia_vsock_ConnectionSendVmo_async(
 	    a.con, vmo_make(4096), 0, 4096, on_send_vmo, &r));
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	cfv_service_destroy(f.svc);
 	f.svc = NULL;
-	svc_settle(f.loop);
+	vt_settle(f.loop);
 	assert_true(a.con_failed);
 	assert_int_equal(a.con_error, ZX_ERR_CANCELED);
 	/* The Accept arriving after the service is gone is just dropped. */
@@ -1072,23 +927,23 @@ static void destroy_with_live_state(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    SVC_TEST(basic_listen),
-	    SVC_TEST(reject_connection),
-	    SVC_TEST(transport_reset),
-	    SVC_TEST(ports_reused),
-	    SVC_TEST(listen_already_bound),
-	    SVC_TEST(listen_ephemeral_unavailable),
-	    SVC_TEST(connect_no_resources),
-	    SVC_TEST(connect_refused),
-	    SVC_TEST(connect_device_error),
-	    SVC_TEST(shutdown_barrier),
-	    SVC_TEST(send_vmo_single_outstanding),
-	    SVC_TEST(connection_channel_close_keeps_connection),
-	    SVC_TEST(duplicate_request_ignored),
-	    SVC_TEST(device_gone),
-	    SVC_TEST(destroy_with_live_state),
-	    SVC_TEST(accept_backlog_queued),
-	    SVC_TEST(accept_backlog_listener_gone),
+	    RT_TEST(basic_listen),
+	    RT_TEST(reject_connection),
+	    RT_TEST(transport_reset),
+	    RT_TEST(ports_reused),
+	    RT_TEST(listen_already_bound),
+	    RT_TEST(listen_ephemeral_unavailable),
+	    RT_TEST(connect_no_resources),
+	    RT_TEST(connect_refused),
+	    RT_TEST(connect_device_error),
+	    RT_TEST(shutdown_barrier),
+	    RT_TEST(send_vmo_single_outstanding),
+	    RT_TEST(connection_channel_close_keeps_connection),
+	    RT_TEST(duplicate_request_ignored),
+	    RT_TEST(device_gone),
+	    RT_TEST(destroy_with_live_state),
+	    RT_TEST(accept_backlog_queued),
+	    RT_TEST(accept_backlog_listener_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

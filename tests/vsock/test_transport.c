@@ -153,7 +153,7 @@ static void order_kept(enum kind k)
 			ASSERT_OK(send_seq(r.b.t, (uint32_t)round / 5, 10));
 		seq++;
 	}
-	et_run_for(r.loop, 30);
+	vt_run_for(r.loop, ZX_MSEC(30));
 	assert_false(r.b.bad);
 	assert_false(r.a.bad);
 	assert_int_equal(r.b.packets, 3000);
@@ -182,7 +182,7 @@ static void should_wait(enum kind k)
 	cfv_hdr_t h = {0};
 
 	rig_init(&r, k, 256 * 1024);
-	et_run_for(r.loop, 5); /* both sides asleep */
+	vt_run_for(r.loop, ZX_MSEC(5)); /* both sides asleep */
 	assert_int_equal(cfv_transport_room(r.a.t), CFV_MAX_PAYLOAD);
 	while ((st = send_seq(r.a.t, seq, 65536)) == ZX_OK)
 		seq++;
@@ -195,12 +195,12 @@ static void should_wait(enum kind k)
 	/* Bad lengths. */
 	h.len = 5;
 	ASSERT_ST(cfv_transport_send(r.a.t, &h, NULL, 0), ZX_ERR_INVALID_ARGS);
-	et_run_for(r.loop, 30);
+	vt_run_for(r.loop, ZX_MSEC(30));
 	assert_int_equal(r.b.packets, 3);
 	assert_int_equal(r.a.writable, 1);
 	assert_false(r.b.bad);
 	ASSERT_OK(send_seq(r.a.t, seq, 65536));
-	et_run_for(r.loop, 30);
+	vt_run_for(r.loop, ZX_MSEC(30));
 	assert_int_equal(r.b.packets, 4);
 	assert_int_equal(r.a.writable, 1); /* no spurious repeats */
 	rig_fini(&r);
@@ -254,7 +254,7 @@ static void corrupt(enum kind k)
 	ASSERT_OK(send_seq(r.a.t, 0, 100));
 	/* The peer scribbles: a record length beyond the data. */
 	memset(r.b.t->rx.data, 0xff, 8);
-	et_run_for(r.loop, 30);
+	vt_run_for(r.loop, ZX_MSEC(30));
 	assert_int_equal(r.b.errors, 1);
 	assert_int_equal(r.b.packets, 0);
 	ASSERT_ST(send_seq(r.b.t, 0, 10), ZX_ERR_BAD_STATE);
@@ -548,11 +548,11 @@ static void test_shm_fork_stream(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    ET_TEST(test_pair_order),       ET_TEST(test_shm_order),
-	    ET_TEST(test_pair_should_wait), ET_TEST(test_shm_should_wait),
-	    ET_TEST(test_bad_args),         ET_TEST(test_pair_corrupt),
-	    ET_TEST(test_shm_corrupt),      ET_TEST(test_shm_fork_inherited),
-	    ET_TEST(test_shm_fork_channel), ET_TEST(test_shm_fork_stream),
+	    RT_TEST(test_pair_order),       RT_TEST(test_shm_order),
+	    RT_TEST(test_pair_should_wait), RT_TEST(test_shm_should_wait),
+	    RT_TEST(test_bad_args),         RT_TEST(test_pair_corrupt),
+	    RT_TEST(test_shm_corrupt),      RT_TEST(test_shm_fork_inherited),
+	    RT_TEST(test_shm_fork_channel), RT_TEST(test_shm_fork_stream),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

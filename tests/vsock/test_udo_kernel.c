@@ -23,42 +23,16 @@
 
 #include <udo/vsock-tcp.h>
 
+#include "vsock_test.h"
+
 /* Ports tried, upwards, until one is free. */
 #define PORT_FIRST 61730
 #define PORT_TRIES 32
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the DIR's own fd */
-}
-
 static int setup(void **state)
 {
 	unsetenv("CFIDL_VSOCK_GUEST");
-	*state = (void *)(intptr_t)count_fds();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	int before = (int)(intptr_t)*state, after = count_fds();
-
-	if (before != after) {
-		fprintf(stderr, "fd leak: %d before, %d after\n", before,
-		        after);
-		return -1;
-	}
-	return 0;
+	return rt_setup(state);
 }
 
 static bool have_vsock(void)
@@ -348,7 +322,7 @@ static void loopback_echo(void **state)
 	udo_vsock_tcp_destroy(s);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, rt_teardown)
 
 int main(void)
 {

@@ -28,69 +28,29 @@
 #include <udo/vsock-tcp.h>
 
 #include "fake_stack.h"
+#include "vsock_test.h"
 
 #define GUEST_CID 7u
 
 extern char **environ;
 
-typedef struct fixture {
-	int fds_before;
-	char dir[64];
-	fake_stack_t *fs;
-} fixture_t;
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the DIR's own fd */
-}
+typedef fake_fixture_t fixture_t;
 
 /* A fake stack in a fresh rundir, the environment pointing at it. */
 static fixture_t *start(void **state, int incoming, const char *guest)
 {
-	fixture_t *f = calloc(1, sizeof(*f));
+	fixture_t *f = fake_fixture_start(state, GUEST_CID, incoming);
 
-	assert_non_null(f);
-	f->fds_before = count_fds();
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cfv-udo-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->fs = fake_stack_start(f->dir, GUEST_CID, incoming);
-	assert_non_null(f->fs);
 	setenv("CFIDL_VSOCK_DIR", f->dir, 1);
 	setenv("CFIDL_VSOCK_GUEST", guest, 1);
-	*state = f;
 	return f;
 }
 
 static int teardown(void **state)
 {
-	fixture_t *f = *state;
-	int after;
-
 	unsetenv("CFIDL_VSOCK_GUEST");
 	unsetenv("CFIDL_VSOCK_DIR");
-	if (!f)
-		return 0;
-	fake_stack_stop(f->fs);
-	rmdir(f->dir);
-	after = count_fds();
-	if (after != f->fds_before) {
-		fprintf(stderr, "fd leak: %d before, %d after\n", f->fds_before,
-		        after);
-		free(f);
-		return -1;
-	}
-	free(f);
-	return 0;
+	return fake_fixture_stop(state);
 }
 
 static void recv_exact(int fd, const char *want)

@@ -85,7 +85,7 @@ static void serves_and_is_0600(void **state)
 	assert_int_equal(lstat(f.path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	ASSERT_OK(cfv_uds_connect(f.path, SOCK_SEQPACKET, &fd));
-	RD_RUN_UNTIL(f.loop, f.channels == 1);
+	VT_RUN_UNTIL(f.loop, f.channels == 1);
 	assert_int_equal(cfv_uds_listener_accepted(f.l), 1);
 	/* The channel's message arrives as one record on the raw fd. */
 	assert_true(recv(fd, buf, sizeof(buf), 0) > 0);
@@ -110,7 +110,7 @@ static void stale_replaced_others_refused(void **state)
 	ASSERT_OK(
 	    cfv_uds_listener_create(f.loop, f.path, on_channel, &f, &f.l));
 	ASSERT_OK(cfv_uds_connect(f.path, SOCK_SEQPACKET, &fd));
-	RD_RUN_UNTIL(f.loop, f.channels == 1);
+	VT_RUN_UNTIL(f.loop, f.channels == 1);
 	close(fd);
 	/* A live one is not taken over. */
 	ASSERT_ST(cfv_uds_listener_create(f.loop, f.path, on_channel, &f, &two),
@@ -147,7 +147,7 @@ static void destroy_from_callback(void **state)
 	ASSERT_OK(
 	    cfv_uds_listener_create(f.loop, f.path, on_channel, &f, &f.l));
 	ASSERT_OK(cfv_uds_connect(f.path, SOCK_SEQPACKET, &fd));
-	RD_RUN_UNTIL(f.loop, f.channels == 1);
+	VT_RUN_UNTIL(f.loop, f.channels == 1);
 	assert_null(f.l);
 	assert_int_not_equal(lstat(f.path, &st), 0);
 	close(fd);
@@ -197,12 +197,12 @@ static void burst_beyond_backlog(void **state)
 		}
 	}
 	assert_true(n > 0);
-	RD_RUN_UNTIL(f.loop, f.channels == n);
+	VT_RUN_UNTIL(f.loop, f.channels == n);
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	/* Still serving. */
 	ASSERT_OK(cfv_uds_connect(f.path, SOCK_SEQPACKET, &fds[0]));
-	RD_RUN_UNTIL(f.loop, f.channels == n + 1);
+	VT_RUN_UNTIL(f.loop, f.channels == n + 1);
 	close(fds[0]);
 	(void)refused;
 	fx_fini(&f);
@@ -279,13 +279,13 @@ static void watcher_takes_no_signals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    RD_TEST(serves_and_is_0600),
-	    RD_TEST(stale_replaced_others_refused),
-	    RD_TEST(destroy_from_callback),
-	    RD_TEST(unlinks_only_its_own),
-	    RD_TEST(burst_beyond_backlog),
-	    RD_TEST(connect_errors),
-	    RD_TEST(watcher_takes_no_signals),
+	    RT_TEST(serves_and_is_0600),
+	    RT_TEST(stale_replaced_others_refused),
+	    RT_TEST(destroy_from_callback),
+	    RT_TEST(unlinks_only_its_own),
+	    RT_TEST(burst_beyond_backlog),
+	    RT_TEST(connect_errors),
+	    RT_TEST(watcher_takes_no_signals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ for p in cfidl-vsockd cfidl-vsock-guest cfidl-vsock-cat; do
 	fi
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cfidl-vsock-test.XXXXXX") || exit 1
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/${VSOCK_WORK_NAME:-cfidl-vsock-test}.XXXXXX") || exit 1
 RUN=$WORK/run
 mkdir -m 0700 "$RUN"
 

@@ -34,6 +34,8 @@
 #include <cfidl/vmo.h>
 #include <cfidl/vsock.h>
 
+#include "tool_common.h"
+
 #define BUF_BYTES 65536
 
 static const char *prog = "cfidl-vsock-cat";
@@ -63,17 +65,6 @@ static zx_time_t deadline_from(double seconds)
 	if (seconds <= 0)
 		return ZX_TIME_INFINITE;
 	return zx_deadline_after((zx_duration_t)(seconds * 1e9));
-}
-
-static bool parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || v > UINT32_MAX || s[0] == '-')
-		return false;
-	*out = (uint32_t)v;
-	return true;
 }
 
 static void set_nonblock(int fd, bool on)
@@ -636,7 +627,7 @@ int main(int argc, char **argv)
 		case 'a':
 			if (strcmp(optarg, "host") == 0)
 				as_cid = CFIDL_VSOCK_HOST_CID;
-			else if (!parse_u32(optarg, &as_cid)) {
+			else if (!cfv_tool_parse_u32(optarg, &as_cid)) {
 				fprintf(stderr, "%s: --as: not a CID: %s\n",
 				        prog, optarg);
 				return 2;
@@ -667,35 +658,23 @@ int main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'R':
-			printf("%s %s\n", prog, cfidl_vsock_version());
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cfv_tool_other_option(o, 'R', prog, usage);
 		}
 	}
 	int npos = argc - optind;
 	uint32_t cid = 0, port = 0;
 	if (hybrid && npos == 1 && !listen_mode &&
-	    parse_u32(argv[optind], &port)) {
-	} else if (npos == 2 && parse_u32(argv[optind], &cid) &&
-	           parse_u32(argv[optind + 1], &port)) {
-	} else if (npos == 1 && listen_mode && parse_u32(argv[optind], &port)) {
+	    cfv_tool_parse_u32(argv[optind], &port)) {
+	} else if (npos == 2 && cfv_tool_parse_u32(argv[optind], &cid) &&
+	           cfv_tool_parse_u32(argv[optind + 1], &port)) {
+	} else if (npos == 1 && listen_mode &&
+	           cfv_tool_parse_u32(argv[optind], &port)) {
 	} else {
 		usage(stderr);
 		return 2;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	/* Many connections need many fds: take the hard limit. */
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	cfv_tool_init_process();
 
 	if (hybrid) {
 		/* Plain Unix socket: no app API, as stock tools would do it. */

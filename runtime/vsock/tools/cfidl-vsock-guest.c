@@ -26,53 +26,34 @@
 #include <cfidl/vsock.h>
 
 #include "guest.h"
+#include "tool_common.h"
 
 static const char *prog = "cfidl-vsock-guest";
-static int sig_fd = -1;
-
-static void on_signal(int signo)
-{
-	int e = errno;
-	unsigned char b = (unsigned char)signo;
-	if (write(sig_fd, &b, 1) < 0) {
-	}
-	errno = e;
-}
-
 typedef struct state {
 	cfidl_loop_t *loop;
 	cfidl_vsock_guest_t *guest;
-	cfidl_wait_t wait;
+	cfv_tool_signals_t sigs;
 	zx_status_t gone;
 	bool verbose;
 	bool stopped;
 } state_t;
 
-static void on_signal_ready(cfidl_loop_t *loop, cfidl_wait_t *wait,
-                            zx_status_t status, zx_signals_t observed)
+/* SIGTERM, SIGINT: stop; SIGUSR1: print the counters. */
+static bool on_signal(void *ctx, int signo)
 {
-	state_t *s = (state_t *)((char *)wait - offsetof(state_t, wait));
-	(void)observed;
-	if (status != ZX_OK)
-		return;
-	unsigned char sigs[16];
-	size_t n = 0;
-	if (zx_socket_read(wait->object, 0, sigs, sizeof sigs, &n) != ZX_OK)
-		n = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (sigs[i] == SIGTERM || sigs[i] == SIGINT) {
-			s->stopped = true;
-			cfidl_loop_quit(loop);
-			return;
-		}
-		if (sigs[i] == SIGUSR1 && s->guest)
-			fprintf(stderr,
-			        "%s: cid %u, %u connection(s), %u reset(s)\n",
-			        prog, cfidl_vsock_guest_cid(s->guest),
-			        cfv_guest_connection_count(s->guest),
-			        cfidl_vsock_guest_reset_count(s->guest));
+	state_t *s = ctx;
+
+	if (signo == SIGTERM || signo == SIGINT) {
+		s->stopped = true;
+		cfidl_loop_quit(s->loop);
+		return false;
 	}
-	cfidl_wait_begin(loop, wait);
+	if (signo == SIGUSR1 && s->guest)
+		fprintf(stderr, "%s: cid %u, %u connection(s), %u reset(s)\n",
+		        prog, cfidl_vsock_guest_cid(s->guest),
+		        cfv_guest_connection_count(s->guest),
+		        cfidl_vsock_guest_reset_count(s->guest));
+	return true;
 }
 
 static void on_gone(void *ctx, zx_status_t reason)
@@ -97,7 +78,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *dir = NULL;
-	unsigned long cid = 0;
+	uint32_t cid = 0;
 	double timeout = 5;
 	bool verbose = false;
 	static const struct option opts[] = {
@@ -110,16 +91,12 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0}};
 	int o;
 	while ((o = getopt_long(argc, argv, "d:c:t:vh", opts, NULL)) != -1) {
-		char *end;
 		switch (o) {
 		case 'd':
 			dir = optarg;
 			break;
 		case 'c':
-			errno = 0;
-			cid = strtoul(optarg, &end, 0);
-			if (errno || *end || end == optarg ||
-			    cid > UINT32_MAX) {
+			if (!cfv_tool_parse_u32(optarg, &cid)) {
 				fprintf(stderr, "%s: --cid: not a CID: %s\n",
 				        prog, optarg);
 				return 2;
@@ -131,54 +108,25 @@ int main(int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("%s %s\n", prog, cfidl_vsock_version());
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cfv_tool_other_option(o, 'V', prog, usage);
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	cfv_tool_init_process();
 
+	static const int signos[] = {SIGTERM, SIGINT, SIGUSR1};
 	state_t s = {.verbose = verbose, .gone = ZX_OK};
 	zx_status_t st = cfidl_loop_create(&s.loop);
-	int sv[2];
-	zx_handle_t sig_handle = ZX_HANDLE_INVALID;
-	if (st == ZX_OK &&
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		st = ZX_ERR_NO_RESOURCES;
-	if (st == ZX_OK) {
-		sig_fd = sv[1];
-		fcntl(sig_fd, F_SETFL, O_NONBLOCK);
-		st = cfidl_socket_adopt_fd(sv[0], &sig_handle);
-	}
-	if (st == ZX_OK) {
-		struct sigaction sa = {.sa_handler = on_signal};
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGUSR1, &sa, NULL);
-		s.wait.handler = on_signal_ready;
-		s.wait.object = sig_handle;
-		s.wait.trigger = ZX_SOCKET_READABLE;
-		st = cfidl_wait_begin(s.loop, &s.wait);
-	}
+	if (st == ZX_OK)
+		st = cfv_tool_signals_start(&s.sigs, s.loop, signos, 3,
+		                            on_signal, &s);
 	if (st == ZX_OK)
 		st = cfidl_vsock_guest_create(
-		    s.loop, dir, (uint32_t)cid,
+		    s.loop, dir, cid,
 		    zx_deadline_after((zx_duration_t)(timeout * 1e9)), on_gone,
 		    &s, &s.guest);
 	if (st != ZX_OK) {
@@ -187,11 +135,9 @@ int main(int argc, char **argv)
 		        st == ZX_ERR_NOT_FOUND ? " (is cfidl-vsockd running?)"
 		        : st == ZX_ERR_ALREADY_EXISTS ? " (CID taken)"
 		                                      : "");
-		if (s.loop) {
-			cfidl_wait_cancel(s.loop, &s.wait);
+		cfv_tool_signals_stop(&s.sigs);
+		if (s.loop)
 			cfidl_loop_destroy(s.loop);
-		}
-		zx_handle_close(sig_handle);
 		return 1;
 	}
 	printf("%u\n", cfidl_vsock_guest_cid(s.guest));
@@ -210,10 +156,8 @@ int main(int argc, char **argv)
 		        zx_status_get_string(s.gone));
 		rc = s.gone == ZX_ERR_PEER_CLOSED ? 0 : 1;
 	}
-	cfidl_wait_cancel(s.loop, &s.wait);
+	cfv_tool_signals_stop(&s.sigs);
 	cfidl_vsock_guest_destroy(s.guest);
 	cfidl_loop_destroy(s.loop);
-	zx_handle_close(sig_handle);
-	close(sig_fd);
 	return rc;
 }

@@ -27,70 +27,48 @@
 #include <cfidl/vsock.h>
 
 #include "daemon.h"
+#include "tool_common.h"
 
 static const char *prog = "cfidl-vsockd";
-static int sig_fd = -1; /* the write end of the signal socketpair */
-
-static void on_signal(int signo)
-{
-	int e = errno;
-	unsigned char b = (unsigned char)signo;
-	if (write(sig_fd, &b, 1) < 0) {
-		/* Full: a signal of that kind is pending anyway. */
-	}
-	errno = e;
-}
-
 typedef struct state {
 	cfidl_loop_t *loop;
 	cfidl_vsock_daemon_t *daemon;
-	cfidl_wait_t wait;
+	cfv_tool_signals_t sigs;
 	bool verbose;
 } state_t;
 
-static void on_signal_ready(cfidl_loop_t *loop, cfidl_wait_t *wait,
-                            zx_status_t status, zx_signals_t observed)
+/* SIGTERM, SIGINT: stop; SIGHUP: reset every guest's transport;
+ * SIGUSR1: list the guests. */
+static bool on_signal(void *ctx, int signo)
 {
-	state_t *s = (state_t *)((char *)wait - offsetof(state_t, wait));
-	(void)observed;
-	if (status != ZX_OK)
-		return;
-	unsigned char sigs[16];
-	size_t n = 0;
-	if (zx_socket_read(wait->object, 0, sigs, sizeof sigs, &n) != ZX_OK)
-		n = 0;
-	for (size_t i = 0; i < n; i++) {
-		switch (sigs[i]) {
-		case SIGTERM:
-		case SIGINT:
-			if (s->verbose)
-				fprintf(stderr,
-				        "%s: signal %d: shutting down\n", prog,
-				        sigs[i]);
-			cfidl_loop_quit(loop);
-			return;
-		case SIGHUP: {
-			zx_status_t st =
-			    cfidl_vsock_daemon_reset_guest(s->daemon, 0);
-			if (s->verbose)
-				fprintf(stderr,
-				        "%s: SIGHUP: transport reset: %s\n",
-				        prog, zx_status_get_string(st));
-			break;
-		}
-		case SIGUSR1: {
-			uint32_t count =
-			    cfidl_vsock_daemon_guest_count(s->daemon);
-			fprintf(stderr, "%s: %u guest(s):", prog, count);
-			for (uint32_t k = 0; k < count; k++)
-				fprintf(stderr, " %u",
-				        cfv_daemon_guest_cid_at(s->daemon, k));
-			fprintf(stderr, "\n");
-			break;
-		}
-		}
+	state_t *s = ctx;
+
+	switch (signo) {
+	case SIGTERM:
+	case SIGINT:
+		if (s->verbose)
+			fprintf(stderr, "%s: signal %d: shutting down\n", prog,
+			        signo);
+		cfidl_loop_quit(s->loop);
+		return false;
+	case SIGHUP: {
+		zx_status_t st = cfidl_vsock_daemon_reset_guest(s->daemon, 0);
+		if (s->verbose)
+			fprintf(stderr, "%s: SIGHUP: transport reset: %s\n",
+			        prog, zx_status_get_string(st));
+		break;
 	}
-	cfidl_wait_begin(loop, wait);
+	case SIGUSR1: {
+		uint32_t count = cfidl_vsock_daemon_guest_count(s->daemon);
+		fprintf(stderr, "%s: %u guest(s):", prog, count);
+		for (uint32_t k = 0; k < count; k++)
+			fprintf(stderr, " %u",
+			        cfv_daemon_guest_cid_at(s->daemon, k));
+		fprintf(stderr, "\n");
+		break;
+	}
+	}
+	return true;
 }
 
 static void usage(FILE *f)
@@ -142,28 +120,16 @@ int main(int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("%s %s\n", prog, cfidl_vsock_version());
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cfv_tool_other_option(o, 'V', prog, usage);
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	signal(SIGPIPE, SIG_IGN);
+	cfv_tool_init_process();
 	umask(077);
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
 
 	/* Detach before any thread exists: the child serves, the parent
 	 * waits for its word (the rundir, or an error) and passes it on. */
@@ -201,28 +167,10 @@ int main(int argc, char **argv)
 
 	state_t s = {.verbose = verbose};
 	zx_status_t st = cfidl_loop_create(&s.loop);
-	int sv[2];
-	zx_handle_t sig_handle = ZX_HANDLE_INVALID;
-	if (st == ZX_OK &&
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		st = ZX_ERR_NO_RESOURCES;
-	if (st == ZX_OK) {
-		sig_fd = sv[1];
-		fcntl(sig_fd, F_SETFL, O_NONBLOCK);
-		st = cfidl_socket_adopt_fd(sv[0], &sig_handle);
-	}
-	if (st == ZX_OK) {
-		struct sigaction sa = {.sa_handler = on_signal};
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-		sigaction(SIGUSR1, &sa, NULL);
-		s.wait.handler = on_signal_ready;
-		s.wait.object = sig_handle;
-		s.wait.trigger = ZX_SOCKET_READABLE;
-		st = cfidl_wait_begin(s.loop, &s.wait);
-	}
+	static const int signos[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	if (st == ZX_OK)
+		st = cfv_tool_signals_start(&s.sigs, s.loop, signos, 4,
+		                            on_signal, &s);
 	const char *what = "loop";
 	if (st == ZX_OK) {
 		what = dir ? dir : "the default runtime directory";
@@ -242,13 +190,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: %s", prog, msg + 1);
 		else if (write(ready[1], msg, strlen(msg)) < 0) {
 		}
-		if (s.loop) {
-			cfidl_wait_cancel(s.loop, &s.wait);
+		cfv_tool_signals_stop(&s.sigs);
+		if (s.loop)
 			cfidl_loop_destroy(s.loop);
-		}
-		zx_handle_close(sig_handle);
-		if (sig_fd >= 0)
-			close(sig_fd);
 		return 1;
 	}
 	const char *rundir = cfidl_vsock_daemon_rundir(s.daemon);
@@ -279,13 +223,11 @@ int main(int argc, char **argv)
 
 	st = cfidl_loop_run(s.loop, ZX_TIME_INFINITE, false);
 
-	cfidl_wait_cancel(s.loop, &s.wait);
+	cfv_tool_signals_stop(&s.sigs);
 	if (pidfile[0])
 		unlink(pidfile);
 	cfidl_vsock_daemon_destroy(s.daemon);
 	cfidl_loop_destroy(s.loop);
-	zx_handle_close(sig_handle);
-	close(sig_fd);
 	if (verbose)
 		fprintf(stderr, "%s: stopped\n", prog);
 	return st == ZX_ERR_CANCELED ? 0 : 1;
