@@ -192,7 +192,10 @@ static void update(struct cf_object *obj, int end, uint32_t clear, uint32_t set)
 		nw = (old & ~clear) | set;
 	while (!__atomic_compare_exchange_n(w, &old, nw, true, __ATOMIC_ACQ_REL,
 	                                    __ATOMIC_RELAXED));
-	bump(wake_fd(obj));
+	/* Waits are for signals becoming asserted: only a newly set bit can
+	 * satisfy one, so a clear (or a no-op) wakes nobody. */
+	if (nw & ~old)
+		bump(wake_fd(obj));
 }
 
 static bool pair_peer_gone(const struct cf_object *obj)
