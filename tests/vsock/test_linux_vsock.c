@@ -37,9 +37,6 @@
  * - the poll() half of "poll() + SO_RCVLOWAT": poll on an AF_UNIX socket
  *   reports POLLIN for one byte whatever SO_RCVLOWAT says (kernel fact);
  *   the blocking-recv half is ported.
- *
- * Cases marked KNOWN BUG fail because of a bug in another part; the
- * comment names it.
  */
 #include <errno.h>
 #include <linux/sockios.h>
@@ -574,17 +571,6 @@ static void run_pair(fx_t *f, void (*client)(side_t *),
 	assert_stack_idle(f);
 }
 
-/* A case that fails because of a known bug elsewhere runs (and fails)
- * unless CFIDL_VSOCK_SKIP_KNOWN_BUGS is set, for a build that wants the
- * rest green meanwhile. */
-static void known_bug(bool applies, const char *what)
-{
-	if (applies && getenv("CFIDL_VSOCK_SKIP_KNOWN_BUGS")) {
-		printf("# skipped, KNOWN BUG: %s\n", what);
-		skip();
-	}
-}
-
 /* ---- fd helpers (Linux's util.c, as far as they apply) ---- */
 
 static unsigned char pat(size_t i)
@@ -684,14 +670,9 @@ static void on_sigpipe(int sig)
 	} while (0)
 
 /* "SOCK_STREAM connection reset": connecting where nobody listens fails
- * at once (Linux: ECONNRESET); so does connecting to a CID nobody has.
- *
- * KNOWN BUG (g2h; A's engine.c with B's host_half.c): a guest app's
- * connect to CID 99 gets no answer at all and times out.  The guest sends
- * REQUEST(dst_cid 99); the host half's engine ignores dst_cid and takes
- * it for the host; its refusal (RST) goes out with src_cid 2, which
- * matches no connection of the guest (keyed by remote cid 99), so the
- * guest's engine drops it (an RST is never answered). */
+ * at once (Linux: ECONNRESET); so does connecting to a CID nobody has
+ * (g2h: the host half's engine answers a REQUEST for a CID not its own
+ * with an RST sent from that CID, so the guest can match it). */
 static void connection_reset_client(side_t *s)
 {
 	const dir_t *d = s->p->f->dir;
@@ -710,21 +691,13 @@ static void connection_reset_client(side_t *s)
 
 static void stream_connection_reset(void **state)
 {
-	fx_t *f = *state;
-	known_bug(f->dir == &g2h, "guest connect to an unknown CID hangs");
-	run_pair(f, connection_reset_client, NULL, NULL);
+	run_pair(*state, connection_reset_client, NULL, NULL);
 }
 
 /*
  * (Same idea, our addition.)  A connection to a CID nobody has must not
  * reach a listener on that port elsewhere: the client asks for (NO_CID,
  * PORT) while the server listens on PORT.
- *
- * KNOWN BUG (g2h; same cause as above): the host half connects the
- * guest's REQUEST for CID 99 to the HOST listener on PORT, so the host
- * app accepts a connection nobody made to it, while the guest app's
- * connect (the RESPONSE comes from src_cid 2, an unknown key for the
- * guest, which answers it with RST) times out.
  */
 static void wrong_cid_client(side_t *s)
 {
@@ -755,10 +728,7 @@ static void wrong_cid_server(side_t *s)
 
 static void stream_connection_reset_wrong_cid(void **state)
 {
-	fx_t *f = *state;
-	known_bug(f->dir == &g2h, "guest REQUEST for another CID reaches the "
-	                          "host listener");
-	run_pair(f, wrong_cid_client, wrong_cid_server, NULL);
+	run_pair(*state, wrong_cid_client, wrong_cid_server, NULL);
 }
 
 /* "SOCK_STREAM bind only": a port the server holds without listening
@@ -1138,12 +1108,9 @@ static void stream_shutwr(void **state)
 
 /* "SOCK_STREAM SHUT_RD": after the server's shutdown(SHUT_RD) the
  * client's sends fail with EPIPE (+ SIGPIPE).  Ours also checks the other
- * direction still works: the server can send, the client reads it.
- *
- * KNOWN BUG (A's engine.c, see the report): an app's SHUT_RD is noticed
- * only as a failed write into its socket (to_app -> app_rx_gone), and
- * then the engine drops the data and keeps the credit flowing but never
- * tells the peer (no SHUTDOWN(RCV)): the client's sends succeed forever.
+ * direction still works: the server can send, the client reads it.  (The
+ * engine notices an app's SHUT_RD as a failed write into its socket and
+ * then sends SHUTDOWN(RCV) to the peer.)
  */
 static void shutrd_client(side_t *s)
 {
@@ -1180,7 +1147,6 @@ static void shutrd_server(side_t *s)
 
 static void stream_shutrd(void **state)
 {
-	known_bug(true, "an app's SHUT_RD never reaches the peer");
 	run_pair(*state, shutrd_client, shutrd_server, NULL);
 }
 
