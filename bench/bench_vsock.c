@@ -146,7 +146,7 @@ static void stack_kill(void)
 	}
 }
 
-static void die(const char *what, long st)
+static _Noreturn void die(const char *what, long st)
 {
 	fprintf(stderr, "bench_vsock: %s failed (%ld)\n", what, st);
 	stack_kill();
@@ -398,7 +398,7 @@ static void place(bool latency_part)
 	if (!ok)
 		printf("# could not %s every thread\n",
 		       pin ? "pin to CPU 0" : "unpin");
-	printf("# %s: %s\n",
+	printf("# from here (%s): %s\n",
 	       latency_part ? "latency parts" : "throughput parts",
 	       pin ? "every thread of the three processes on CPU 0"
 	           : "unpinned (the scheduler places the threads)");
@@ -607,7 +607,8 @@ static bool want(const char *part)
 	return !O.only || strcmp(O.only, part) == 0;
 }
 
-static void part_stream(int hfd, int gfd)
+/* suffix "": the figures with targets; else context lines (no target). */
+static void part_stream(int hfd, int gfd, const char *suffix)
 {
 	double vg[MAX_SAMPLES], vh[MAX_SAMPLES], vp[MAX_SAMPLES];
 	int p[2];
@@ -642,14 +643,20 @@ static void part_stream(int hfd, int gfd)
 	printf("# stream: %d samples of %.0f MiB in 64 KiB writes (writer "
 	       "thread -> reader thread), median\n",
 	       O.samples, (double)O.stream_bytes / (1 << 20));
-	bench("vsock_stream_guest_to_host", g, "MB/s", "raw-pipe", raw);
-	bench("vsock_stream_host_to_guest", h, "MB/s", "raw-pipe", raw);
+	char name[64];
+	snprintf(name, sizeof(name), "vsock_stream_guest_to_host%s", suffix);
+	bench(name, g, "MB/s", "raw-pipe", raw);
+	snprintf(name, sizeof(name), "vsock_stream_host_to_guest%s", suffix);
+	bench(name, h, "MB/s", "raw-pipe", raw);
+	if (*suffix)
+		return;
 	target("stream_guest_to_host_vs_pipe", "ratio", g / raw, 0.5, false);
 	target("stream_host_to_guest_vs_pipe", "ratio", h / raw, 0.5, false);
 }
 
-/* The guest app sends the VMO on its end (gfd); the host app reads. */
-static void part_send_vmo(int hfd, int gfd)
+/* The guest app sends the VMO on its end (gfd); the host app reads.
+ * suffix as part_stream's. */
+static void part_send_vmo(int hfd, int gfd, const char *suffix)
 {
 	double vv[MAX_SAMPLES], vs[MAX_SAMPLES];
 	zx_handle_t vmo;
@@ -679,13 +686,15 @@ static void part_send_vmo(int hfd, int gfd)
 	double v = median(vv, (size_t)O.samples) / 1e6;
 	double s = median(vs, (size_t)O.samples) / 1e6;
 	char name[64];
-	snprintf(name, sizeof(name), "vsock_sendvmo_%lluMiB",
-	         (unsigned long long)(O.vmo_bytes >> 20));
+	snprintf(name, sizeof(name), "vsock_sendvmo_%lluMiB%s",
+	         (unsigned long long)(O.vmo_bytes >> 20), suffix);
 	printf("# sendvmo: %d samples, median, guest app -> host app reader; "
 	       "baseline: the guest app writes the same bytes (from a "
 	       "mapping of the VMO) into its connection socket\n",
 	       O.samples);
 	bench(name, v, "ms", "socket-write", s);
+	if (*suffix)
+		return;
 	target("sendvmo_speedup_vs_socket_write", "speedup", s / v, 1.2, false);
 }
 
@@ -1002,10 +1011,17 @@ int main(int argc, char **argv)
 	if (want("stream") || want("sendvmo"))
 		place(false);
 	if (want("stream"))
-		part_stream(hfd, gfd);
+		part_stream(hfd, gfd, "");
 	if (want("sendvmo"))
-		part_send_vmo(hfd, gfd);
+		part_send_vmo(hfd, gfd, "");
 	place(true);
+	/* Context, no targets: the same on one CPU, where the figures say
+	 * how much work the stack does (four copies per streamed byte where
+	 * the pipe makes two) whatever the scheduler does. */
+	if (want("stream") && strcmp(pin_mode(), "auto") == 0)
+		part_stream(hfd, gfd, "_one_cpu");
+	if (want("sendvmo") && strcmp(pin_mode(), "auto") == 0)
+		part_send_vmo(hfd, gfd, "_one_cpu");
 	if (want("echo"))
 		part_echo(hfd, gfd);
 	if (want("connect"))

@@ -538,6 +538,11 @@ static enum pump_res pump(conn_t *c, bool *vmo_done)
 			return PUMP_EOF;
 		commit_rw(c, (uint32_t)n);
 		budget -= n < budget ? (uint32_t)n : budget;
+		/* A short read emptied the socket: the (level) wait sees
+		 * what comes next, a read now would only fail.  (Not once
+		 * the app is gone: no wait is armed then, read to EOF.) */
+		if (n < got && !c->hup)
+			return PUMP_EMPTY;
 	}
 	return PUMP_BUDGET;
 }
