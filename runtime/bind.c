@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "bind_util.h"
-#include "loop_blind.h"
 
 /* ---- epitaphs ---- */
 
@@ -169,7 +168,7 @@ static void binding_on_signal(cfidl_loop_t *loop, cfidl_wait_t *wait,
 		if (i == 0 && two_way && !b->burst && ++b->probes % 16 != 0)
 			break;
 	}
-	st = cf_wait_begin_blind(loop, &b->wait);
+	st = cfidl_wait_begin_blind(loop, &b->wait);
 	if (st != ZX_OK)
 		binding_finish(b, st, ZX_OK);
 }
@@ -203,7 +202,7 @@ zx_status_t cfidl_bind_etc(cfidl_loop_t *loop, zx_handle_t channel,
 	b->wait.handler = binding_on_signal;
 	b->wait.object = channel;
 	b->wait.trigger = ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED;
-	st = cf_wait_begin_blind(loop, &b->wait);
+	st = cfidl_wait_begin_blind(loop, &b->wait);
 	if (st != ZX_OK) {
 		zx_handle_close(channel);
 		free(b->rx);

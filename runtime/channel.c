@@ -6,7 +6,7 @@
  *	prefix   num_bytes u32, num_handles u32
  *	payload  num_bytes bytes
  *	handles  num_handles x struct wire_handle (type, rights, nfds, aux,
- *		 related_koid)
+ *		 koid, related_koid)
  *
  * with the handles' fds, in order, as one SCM_RIGHTS array.  The payload
  * comes before the handle headers so that a reader with a full-size buffer
@@ -17,9 +17,10 @@
  * keeps a per-end stash: messages taken off the socket but not yet read.
  * Replies for a pending call are "claimed" and go only to that caller;
  * others are read by zx_channel_read before anything still in the socket.
- * An eventfd (read_efd) is readable exactly while the stash holds an
- * unclaimed message, so waiters see READABLE.  Callers use leader and
- * followers: one sleeps on the socket, the others sleep on a condition
+ * While the stash holds an unclaimed message the end is READABLE
+ * (stash_readable); for waiters on fds an eventfd (read_efd, made by the
+ * first wait that needs it) is readable exactly then.  Callers use leader
+ * and followers: one sleeps on the socket, the others sleep on a condition
  * variable that is broadcast whenever the stash gains a claimed reply.
  * A leader without deadline sleeps in recvmsg itself and takes whatever
  * arrives (a round trip is one sendmsg and one recvmsg, as on a bare
@@ -52,6 +53,7 @@ struct wire_handle {
 	uint32_t rights;
 	uint32_t nfds;
 	uint32_t aux;
+	uint64_t koid;
 	uint64_t related_koid;
 };
 
@@ -76,13 +78,15 @@ struct stashed {
 
 struct cf_chan_local {
 	struct stashed *head, *tail;
-	int nstashed; /* atomic reads from the write path */
-	int read_efd;
-	bool read_set;
-	bool leader;     /* a caller is polling the socket */
-	uint64_t rx_seq; /* bumped whenever this process takes a record */
-	bool consuming;  /* the leader takes every record that arrives */
-	bool no_direct;  /* the socket is O_NONBLOCK: the leader peeks */
+	int nstashed;        /* atomic reads from the write path */
+	int read_efd;        /* -1 until a wait needs it */
+	bool read_set;       /* read_efd holds a count */
+	bool stash_readable; /* atomic: an unclaimed message is stashed */
+	bool sndbuf_raised;  /* atomic: raise_sndbuf ran in this process */
+	bool leader;         /* a caller is polling the socket */
+	uint64_t rx_seq;     /* bumped whenever this process takes a record */
+	bool consuming;      /* the leader takes every record that arrives */
+	bool no_direct;      /* the socket is O_NONBLOCK: the leader peeks */
 	unsigned char *scratch; /* MAX_BYTES, the leader's receive buffer */
 	pthread_cond_t cond;
 	uint32_t *calls; /* txids of pending calls */
@@ -111,11 +115,7 @@ zx_status_t cf_channel_attach(struct cf_object *obj)
 
 	if (!c)
 		return ZX_ERR_NO_MEMORY;
-	c->read_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->read_efd < 0) {
-		free(c);
-		return cf_errno_status(errno);
-	}
+	c->read_efd = -1;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->cond, &ca);
@@ -137,7 +137,8 @@ void cf_channel_detach(struct cf_object *obj)
 		close_fds(m->fds, m->nfds);
 		free(m);
 	}
-	close(c->read_efd);
+	if (c->read_efd >= 0)
+		close(c->read_efd);
 	pthread_cond_destroy(&c->cond);
 	free(c->scratch);
 	free(c->calls);
@@ -154,30 +155,25 @@ zx_status_t zx_channel_create(uint32_t options, zx_handle_t *out0,
                               zx_handle_t *out1)
 {
 	int sv[2];
-	int sndbuf = SNDBUF_WANT;
 	struct cf_object *a, *b;
-	zx_koid_t ka, kb;
 	zx_status_t st;
 
 	if (options != 0 || !out0 || !out1)
 		return ZX_ERR_INVALID_ARGS;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cf_errno_status(errno);
-	/* Best effort: the kernel clamps to net.core.wmem_max. */
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	ka = cf_koid_of_fd(sv[0]);
-	kb = cf_koid_of_fd(sv[1]);
-	st = cf_object_new(ZX_OBJ_TYPE_CHANNEL, &sv[0], 1, 0, kb, &a);
+	st = cf_object_new(ZX_OBJ_TYPE_CHANNEL, &sv[0], 1, 0, 0, &a);
 	if (st != ZX_OK) {
 		close(sv[1]);
 		return st;
 	}
-	st = cf_object_new(ZX_OBJ_TYPE_CHANNEL, &sv[1], 1, 0, ka, &b);
+	st = cf_object_new(ZX_OBJ_TYPE_CHANNEL, &sv[1], 1, 0, 0, &b);
 	if (st != ZX_OK) {
 		cf_object_unref(a);
 		return st;
 	}
+	a->related_koid = b->koid;
+	b->related_koid = a->koid;
 	st = cf_handle_add(a, ZX_DEFAULT_CHANNEL_RIGHTS, out0);
 	if (st != ZX_OK) {
 		cf_object_unref(b);
@@ -300,6 +296,7 @@ static zx_status_t send_msg(int fd, const void *bytes, uint32_t num_bytes,
 		wh[i].rights = x[i].rights;
 		wh[i].nfds = (uint32_t)o->nfds;
 		wh[i].aux = o->aux;
+		wh[i].koid = o->koid;
 		wh[i].related_koid = o->related_koid;
 		for (int k = 0; k < o->nfds; k++)
 			fds[nfds++] = o->fds[k];
@@ -325,6 +322,24 @@ static zx_status_t send_msg(int fd, const void *bytes, uint32_t num_bytes,
 		return cf_errno_status(errno);
 	}
 	return ZX_OK;
+}
+
+/*
+ * Raises the end's send buffer to SNDBUF_WANT the first time it fills in
+ * this process; true if it did.  Deferred from zx_channel_create: most
+ * channels never hold much, and two setsockopt calls per channel were a
+ * visible share of a vsock connection's syscalls.
+ */
+static bool raise_sndbuf(struct cf_object *ch)
+{
+	int sndbuf = SNDBUF_WANT;
+
+	if (__atomic_exchange_n(&ch->chan->sndbuf_raised, true,
+	                        __ATOMIC_ACQ_REL))
+		return false;
+	/* Best effort: the kernel clamps to net.core.wmem_max. */
+	return setsockopt(ch->fds[0], SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	                  sizeof(sndbuf)) == 0;
 }
 
 /*
@@ -374,6 +389,8 @@ static zx_status_t chan_write(zx_handle_t handle, uint32_t options,
 		if (x[i].obj->type == ZX_OBJ_TYPE_VMO)
 			first = cf_vmo_seal_for_transfer(x[i].obj);
 	if (first == ZX_OK)
+		first = send_msg(ch->fds[0], bytes, num_bytes, x, nx);
+	if (first == ZX_ERR_SHOULD_WAIT && raise_sndbuf(ch))
 		first = send_msg(ch->fds[0], bytes, num_bytes, x, nx);
 
 	if (first == ZX_OK) {
@@ -630,6 +647,8 @@ static zx_status_t make_handles(const struct wire_handle *wh, uint32_t nh,
 		st = cf_object_new(wh[i].type, fds + k, n, wh[i].aux,
 		                   wh[i].related_koid, &o);
 		k += n;
+		if (st == ZX_OK && wh[i].koid != ZX_KOID_INVALID)
+			o->koid = wh[i].koid; /* the sender's: it travels */
 		if (st == ZX_OK)
 			st = cf_handle_add(o, wh[i].rights, &out[i].handle);
 		if (st != ZX_OK)
@@ -654,15 +673,13 @@ static bool txid_pending(const struct cf_chan_local *c, uint32_t txid)
 	return false;
 }
 
-/* Keeps read_efd readable exactly while an unclaimed message waits. */
-static void update_read_efd(struct cf_chan_local *c)
+/* Brings read_efd, if there is one, to stash_readable.  Under obj->lock. */
+static void sync_read_efd(struct cf_chan_local *c)
 {
-	bool want = false;
+	bool want = c->stash_readable;
 	uint64_t v = 1;
 
-	for (struct stashed *m = c->head; m && !want; m = m->next)
-		want = !m->claimed;
-	if (want == c->read_set)
+	if (c->read_efd < 0 || want == c->read_set)
 		return;
 	if (want) {
 		if (write(c->read_efd, &v, sizeof(v)) != sizeof(v))
@@ -671,6 +688,17 @@ static void update_read_efd(struct cf_chan_local *c)
 		return;
 	}
 	c->read_set = want;
+}
+
+/* Recomputes stash_readable after the stash changed.  Under obj->lock. */
+static void update_read_efd(struct cf_chan_local *c)
+{
+	bool want = false;
+
+	for (struct stashed *m = c->head; m && !want; m = m->next)
+		want = !m->claimed;
+	__atomic_store_n(&c->stash_readable, want, __ATOMIC_RELEASE);
+	sync_read_efd(c);
 }
 
 /* Appends m, received as rx, to the stash.  Under obj->lock. */
@@ -1310,18 +1338,10 @@ short cf_poll_now(int fd, short events)
 
 zx_signals_t cf_channel_signals(struct cf_object *obj)
 {
-	/* The socket and the stash's eventfd in one poll. */
-	struct pollfd p[2] = {
-	    {obj->fds[0], POLLIN | POLLOUT, 0},
-	    {obj->chan->read_efd, POLLIN, 0},
-	};
-	short ev;
+	/* The socket first: a record a reader takes moves on to the stash. */
+	short ev = cf_poll_now(obj->fds[0], POLLIN | POLLOUT);
 	zx_signals_t s = 0;
 	int n = 0;
-
-	if (poll(p, 2, 0) <= 0)
-		p[0].revents = p[1].revents = 0;
-	ev = p[0].revents;
 
 	if (ev & POLLIN) {
 		/* POLLIN is also EOF: a record is there iff its size > 0. */
@@ -1329,7 +1349,7 @@ zx_signals_t cf_channel_signals(struct cf_object *obj)
 		    (ioctl(obj->fds[0], FIONREAD, &n) == 0 && n > 0))
 			s |= ZX_CHANNEL_READABLE;
 	}
-	if (p[1].revents & POLLIN)
+	if (__atomic_load_n(&obj->chan->stash_readable, __ATOMIC_ACQUIRE))
 		s |= ZX_CHANNEL_READABLE;
 	if (ev & POLLHUP)
 		s |= ZX_CHANNEL_PEER_CLOSED;
@@ -1338,10 +1358,28 @@ zx_signals_t cf_channel_signals(struct cf_object *obj)
 	return s;
 }
 
+/* The stash's eventfd, made on first use; -1 if it cannot be. */
+static int read_efd_of(struct cf_object *obj)
+{
+	struct cf_chan_local *c = obj->chan;
+	int fd;
+
+	pthread_mutex_lock(&obj->lock);
+	if (c->read_efd < 0) {
+		c->read_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		c->read_set = false;
+		sync_read_efd(c);
+	}
+	fd = c->read_efd;
+	pthread_mutex_unlock(&obj->lock);
+	return fd;
+}
+
 int cf_channel_waitfds(struct cf_object *obj, zx_signals_t want,
                        zx_signals_t now, struct cf_waitfd *out)
 {
 	uint32_t ev = 0;
+	int efd;
 
 	if (now & ZX_CHANNEL_PEER_CLOSED)
 		return 0; /* nothing more can change */
@@ -1352,9 +1390,9 @@ int cf_channel_waitfds(struct cf_object *obj, zx_signals_t want,
 	/* EPOLLHUP is always reported: PEER_CLOSED needs no bit. */
 	out[0].fd = obj->fds[0];
 	out[0].events = ev;
-	if (!(ev & EPOLLIN))
+	if (!(ev & EPOLLIN) || (efd = read_efd_of(obj)) < 0)
 		return 1;
-	out[1].fd = obj->chan->read_efd;
+	out[1].fd = efd;
 	out[1].events = EPOLLIN;
 	return 2;
 }

@@ -77,7 +77,7 @@ zx_status_t cfidl_client_create(cfidl_loop_t *loop, zx_handle_t channel,
 	c->wait.handler = client_on_signal;
 	c->wait.object = channel;
 	c->wait.trigger = ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED;
-	st = cfidl_wait_begin(loop, &c->wait);
+	st = cfidl_wait_begin_blind(loop, &c->wait);
 	if (st != ZX_OK) {
 		zx_handle_close(channel);
 		free(c->rx);
@@ -297,6 +297,7 @@ static void client_on_signal(cfidl_loop_t *loop, cfidl_wait_t *wait,
 	for (int k = 0; k < BATCH; k++) {
 		uint32_t nb = 0, nh = 0;
 		fidl_incoming_msg_t msg;
+		bool reply;
 
 		st = zx_channel_read_etc(c->channel, 0, c->rx->bytes,
 		                         c->rx->handles, MSG_BYTES, MSG_HANDLES,
@@ -311,10 +312,18 @@ static void client_on_signal(cfidl_loop_t *loop, cfidl_wait_t *wait,
 		msg.num_bytes = nb;
 		msg.handles = c->rx->handles;
 		msg.num_handles = nh;
+		reply = nb >= sizeof(fidl_message_header_t) &&
+		        ((const fidl_message_header_t *)msg.bytes)->txid != 0;
 		if (!client_handle(c, &msg) || c->destroy_requested)
 			goto out;
+		/*
+		 * The last reply awaited came: looking for more would most
+		 * likely fail.  Epoll reports an event that came meanwhile.
+		 */
+		if (reply && c->live == 0)
+			break;
 	}
-	if (cfidl_wait_begin(loop, &c->wait) == ZX_OK)
+	if (cfidl_wait_begin_blind(loop, &c->wait) == ZX_OK)
 		c->armed = true;
 	else
 		client_fail(c, ZX_ERR_BAD_STATE);

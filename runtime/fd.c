@@ -124,8 +124,9 @@ zx_status_t cfidl_socket_release_fd(zx_handle_t socket, int *out_fd)
 	/*
 	 * One locked step: nobody can close or replace the handle between the
 	 * checks and its removal.  The object may outlive the handle (other
-	 * handles, in-flight calls), so the caller gets its own fd for the
-	 * open file rather than the object's.
+	 * handles, waits, in-flight calls): then the caller gets its own fd
+	 * for the open file.  Else it gets the object's fd itself (new
+	 * references are only taken through the handle table, locked here).
 	 */
 	cf_handle_lock();
 	obj = cf_handle_peek_locked(socket, &rights);
@@ -139,7 +140,10 @@ zx_status_t cfidl_socket_release_fd(zx_handle_t socket, int *out_fd)
 		st = ZX_ERR_ACCESS_DENIED;
 	else if (!out_fd)
 		st = ZX_ERR_INVALID_ARGS;
-	else if ((fd = fcntl(obj->fds[0], F_DUPFD_CLOEXEC, 0)) < 0)
+	else if (__atomic_load_n(&obj->refs, __ATOMIC_ACQUIRE) == 1) {
+		fd = obj->fds[0];
+		obj->fds[0] = -1; /* the last unref closes no fd */
+	} else if ((fd = fcntl(obj->fds[0], F_DUPFD_CLOEXEC, 0)) < 0)
 		st = cf_errno_status(errno);
 	obj = cf_handle_remove_locked(socket);
 	cf_handle_unlock();

@@ -3,11 +3,13 @@
  * a sorted list of tasks (the earliest deadline sets epoll's timeout) and
  * one-shot waits.
  *
- * A wait registers *duplicates* of its object's fds (epoll keys on the fd
- * and its file, so two waits on one channel do not collide), each with a
- * slot number and generation as epoll data: an event that races with a
- * cancel on another thread finds a stale generation instead of freed
- * memory.  Fired waits leave epoll before any handler runs.
+ * A wait registers its object's fds, each with a slot number and
+ * generation as epoll data: an event that races with a cancel on another
+ * thread finds a stale generation instead of freed memory.  The slot holds
+ * a reference to the object, so an fd it registered stays open until the
+ * slot lets it go.  Epoll keys on the fd and its file, so a second wait on
+ * the same fd (the read and write waits on one socket) registers a
+ * duplicate instead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +24,6 @@
 
 #include <cfidl/loop.h>
 
-#include "loop_blind.h"
 #include "object.h"
 
 enum { W_IDLE = 0, W_PENDING, W_READY };
@@ -137,12 +138,13 @@ struct slot {
 	uint32_t gen;
 	uint32_t next_free;
 	bool handling; /* its handler runs now */
-	bool blind; /* its handler ignores `observed` (cf_wait_begin_blind) */
+	bool
+	    blind; /* its handler ignores `observed` (cfidl_wait_begin_blind) */
 	struct cf_object *obj;
 	zx_signals_t trigger; /* what the registrations watch for */
 	int n;
 	int orig[CF_MAX_WAITFDS];
-	int dup[CF_MAX_WAITFDS];
+	int dup[CF_MAX_WAITFDS]; /* what epoll has: orig, or a duplicate */
 	uint32_t ev[CF_MAX_WAITFDS];
 };
 
@@ -175,12 +177,38 @@ static zx_status_t slot_get(cfidl_loop_t *loop, cfidl_wait_t *w)
 	return ZX_OK;
 }
 
+/* Takes registration i of s out of epoll (and closes its duplicate). */
+static void drop_reg(cfidl_loop_t *loop, struct slot *s, int i)
+{
+	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, s->dup[i], NULL);
+	if (s->dup[i] != s->orig[i])
+		close(s->dup[i]);
+}
+
+/* Registers fd (else a duplicate of it) for events; the fd epoll has, or
+ * -1. */
+static int add_reg(cfidl_loop_t *loop, int fd, struct epoll_event *ev)
+{
+	int d;
+
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, ev) == 0)
+		return fd;
+	if (errno != EEXIST)
+		return -1;
+	d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (d < 0)
+		return -1;
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, d, ev) < 0) {
+		close(d);
+		return -1;
+	}
+	return d;
+}
+
 static void unregister(cfidl_loop_t *loop, struct slot *s)
 {
-	for (int i = 0; i < s->n; i++) {
-		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, s->dup[i], NULL);
-		close(s->dup[i]);
-	}
+	for (int i = 0; i < s->n; i++)
+		drop_reg(loop, s, i);
 	s->n = 0;
 }
 
@@ -228,8 +256,7 @@ static zx_status_t sync_regs(cfidl_loop_t *loop, uint32_t idx,
 			if (want[i].fd == s->orig[k])
 				break;
 		if (i == nw) {
-			epoll_ctl(loop->epfd, EPOLL_CTL_DEL, s->dup[k], NULL);
-			close(s->dup[k]);
+			drop_reg(loop, s, k);
 			s->n--;
 			s->orig[k] = s->orig[s->n];
 			s->dup[k] = s->dup[s->n];
@@ -253,16 +280,12 @@ static zx_status_t sync_regs(cfidl_loop_t *loop, uint32_t idx,
 
 		if (keep[i])
 			continue;
-		fd = fcntl(want[i].fd, F_DUPFD_CLOEXEC, 0);
-		if (fd < 0)
-			return ZX_ERR_NO_RESOURCES;
 		memset(&ev, 0, sizeof(ev));
 		ev.events = want[i].events;
 		ev.data.u64 = (uint64_t)s->gen << 32 | idx;
-		if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
+		fd = add_reg(loop, want[i].fd, &ev);
+		if (fd < 0)
 			return ZX_ERR_NO_RESOURCES;
-		}
 		s->orig[s->n] = want[i].fd;
 		s->dup[s->n] = fd;
 		s->ev[s->n] = want[i].events;
@@ -401,7 +424,7 @@ zx_status_t cfidl_wait_begin(cfidl_loop_t *loop, cfidl_wait_t *wait)
 	return wait_begin(loop, wait, false);
 }
 
-zx_status_t cf_wait_begin_blind(cfidl_loop_t *loop, cfidl_wait_t *wait)
+zx_status_t cfidl_wait_begin_blind(cfidl_loop_t *loop, cfidl_wait_t *wait)
 {
 	return wait_begin(loop, wait, true);
 }

@@ -4,8 +4,10 @@
  * (created here or received through a channel).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
-#include <sys/stat.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "object.h"
@@ -27,19 +29,36 @@ int cf_object_fd_count(zx_obj_type_t type)
 }
 
 /*
- * Koids come from the kernel object behind the first fd, so every process
- * holding the object computes the same koid and it survives transfer.
- * st_ino is unique within its filesystem (sockfs, the memfd shmem mount);
- * folding in st_dev separates those filesystems.
+ * Koids are handed out here, not read from the kernel (an fstat per
+ * handle was a tenth of a vsock connection's syscalls).  Each process
+ * starts at a random 62-bit base and counts up; a forked child picks a
+ * new base.  A koid then travels with its handle through channels, so
+ * every process that holds the object sees the same one.
  */
-zx_koid_t cf_koid_of_fd(int fd)
-{
-	struct stat st;
+static uint64_t koid_next;
+static pthread_once_t koid_once = PTHREAD_ONCE_INIT;
 
-	if (fstat(fd, &st) < 0)
-		return ZX_KOID_INVALID;
-	return ((uint64_t)(st.st_dev & 0xffffff) << 40) ^
-	       ((uint64_t)st.st_ino & ((1ull << 40) - 1));
+static void koid_reseed(void)
+{
+	uint64_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
+	/* Far from the top, so adding a count never wraps to 0. */
+	__atomic_store_n(&koid_next, (r & ((1ull << 62) - 1)) | 1ull << 40,
+	                 __ATOMIC_RELAXED);
+}
+
+static void koid_init(void)
+{
+	koid_reseed();
+	pthread_atfork(NULL, NULL, koid_reseed);
+}
+
+zx_koid_t cf_koid_alloc(void)
+{
+	pthread_once(&koid_once, koid_init);
+	return __atomic_fetch_add(&koid_next, 1, __ATOMIC_RELAXED);
 }
 
 zx_status_t cf_object_new(zx_obj_type_t type, const int *fds, int nfds,
@@ -64,7 +83,7 @@ zx_status_t cf_object_new(zx_obj_type_t type, const int *fds, int nfds,
 	obj->nfds = nfds;
 	for (int i = 0; i < nfds; i++)
 		obj->fds[i] = fds[i];
-	obj->koid = cf_koid_of_fd(fds[0]);
+	obj->koid = cf_koid_alloc();
 	obj->related_koid = related_koid;
 	pthread_mutex_init(&obj->lock, NULL);
 	switch (type) {

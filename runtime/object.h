@@ -18,9 +18,8 @@ struct cf_chan_local;
 
 /*
  * One emulated kernel object as seen by this process.  The fds are the
- * object; everything else is either derived from them (koid) or travels
- * with them through channels (type, aux, related_koid), except the
- * process-local parts at the end.
+ * object; everything else travels with them through channels (type,
+ * aux, koid, related_koid), except the process-local parts at the end.
  */
 struct cf_object {
 	int refs; /* atomic: handles + in-flight users */
@@ -56,8 +55,9 @@ zx_status_t cf_object_new(zx_obj_type_t type, const int *fds, int nfds,
 struct cf_object *cf_object_ref(struct cf_object *obj);
 void cf_object_unref(struct cf_object *obj);
 
-/* koid of an fd: (st_dev, st_ino) folded into 64 bits; 0 on error. */
-zx_koid_t cf_koid_of_fd(int fd);
+/* A koid no other object of this process (or, almost surely, of any
+ * other) has had; never ZX_KOID_INVALID. */
+zx_koid_t cf_koid_alloc(void);
 
 /* Per-type hooks called by cf_object_new / the last unref. */
 zx_status_t cf_channel_attach(struct cf_object *obj);

@@ -43,7 +43,6 @@ zx_status_t zx_socket_create(uint32_t options, zx_handle_t *out0,
 		cf_object_unref(a);
 		return st;
 	}
-	/* Each end knows the other's koid: the socket inodes. */
 	a->related_koid = b->koid;
 	b->related_koid = a->koid;
 	st = cf_handle_add(a, ZX_DEFAULT_SOCKET_RIGHTS, out0);
@@ -134,7 +133,8 @@ zx_status_t zx_socket_read(zx_handle_t handle, uint32_t options, void *buffer,
 		char byte;
 
 		do
-			r = recv(obj->fds[0], &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+			r = recv(obj->fds[0], &byte, 1,
+			         MSG_DONTWAIT | MSG_PEEK);
 		while (r < 0 && errno == EINTR);
 		if (r > 0)
 			st = ZX_OK;

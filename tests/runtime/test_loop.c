@@ -511,6 +511,81 @@ static void rearm_from_handler(void **state)
 	cfidl_loop_destroy(loop);
 }
 
+/* A blind wait begun again from its handler: level semantics, observed 0
+ * (the loop skips the look at the signals), and a second wait on the same
+ * fd (registered as a duplicate) fires too. */
+struct brec {
+	struct wrec w; /* first: the handler casts back */
+	zx_handle_t sock;
+	int read_at; /* the call that reads the byte */
+};
+
+static void blind_handler(cfidl_loop_t *loop, cfidl_wait_t *wait,
+                          zx_status_t status, zx_signals_t observed)
+{
+	struct brec *b = (struct brec *)wait;
+	char c;
+	size_t n = 0;
+
+	b->w.calls++;
+	b->w.observed = observed;
+	if (status != ZX_OK)
+		return;
+	if (b->w.calls == b->read_at)
+		ASSERT_OK(zx_socket_read(b->sock, 0, &c, 1, &n));
+	assert_int_equal(cfidl_wait_begin_blind(loop, wait), ZX_OK);
+}
+
+static void blind_wait_rearmed(void **state)
+{
+	cfidl_loop_t *loop;
+	zx_handle_t s0, s1;
+	struct brec b;
+	struct wrec plain;
+
+	(void)state;
+	ASSERT_OK(cfidl_loop_create(&loop));
+	ASSERT_OK(zx_socket_create(0, &s0, &s1));
+	memset(&b, 0, sizeof(b));
+	memset(&plain, 0, sizeof(plain));
+	b.sock = s1;
+	b.read_at = 3;
+	b.w.wait.handler = blind_handler;
+	b.w.wait.object = s1;
+	b.w.wait.trigger = ZX_SOCKET_READABLE;
+	plain.wait.handler = wait_handler;
+	plain.wait.object = s1;
+	plain.wait.trigger = ZX_SOCKET_READABLE;
+	ASSERT_OK(cfidl_wait_begin_blind(loop, &b.w.wait));
+	ASSERT_OK(cfidl_wait_begin(loop, &plain.wait));
+	ASSERT_OK(cfidl_loop_run_until_idle(loop));
+	assert_int_equal(b.w.calls + plain.calls, 0);
+	ASSERT_OK(zx_socket_write(s0, 0, "x", 1, NULL));
+	while (b.w.calls < 3 || plain.calls < 1)
+		ASSERT_OK(
+		    cfidl_loop_run(loop, zx_deadline_after(ZX_SEC(10)), true));
+	/* The plain wait looked: it saw the byte. */
+	assert_true(plain.observed & ZX_SOCKET_READABLE);
+	/* Fired by its kept registration: nobody looked. */
+	assert_int_equal(b.w.observed, 0);
+	/* Read on the third call: nothing fires any more. */
+	ASSERT_OK(cfidl_loop_run_until_idle(loop));
+	assert_int_equal(b.w.calls, 3);
+	/* Begun while the trigger holds, it fires at once, with a look. */
+	ASSERT_OK(cfidl_wait_cancel(loop, &b.w.wait));
+	ASSERT_OK(zx_socket_write(s0, 0, "y", 1, NULL));
+	b.w.calls = 0;
+	b.read_at = 1;
+	ASSERT_OK(cfidl_wait_begin_blind(loop, &b.w.wait));
+	ASSERT_OK(cfidl_loop_run_until_idle(loop));
+	assert_int_equal(b.w.calls, 1);
+	assert_true(b.w.observed & ZX_SOCKET_READABLE);
+	ASSERT_OK(cfidl_wait_cancel(loop, &b.w.wait));
+	ASSERT_OK(zx_handle_close(s0));
+	ASSERT_OK(zx_handle_close(s1));
+	cfidl_loop_destroy(loop);
+}
+
 struct beginner {
 	cfidl_loop_t *loop;
 	struct wrec *w;
@@ -637,6 +712,7 @@ int main(void)
 	    RT_TEST(wait_event_from_thread),
 	    RT_TEST(idle_waits_do_not_spin),
 	    RT_TEST(rearm_from_handler),
+	    RT_TEST(blind_wait_rearmed),
 	    RT_TEST(begin_from_thread),
 	    RT_TEST(destroy_cancels_everything),
 	};

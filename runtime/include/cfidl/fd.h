@@ -10,7 +10,7 @@
  * The peer of an adopted end may live in another process that does not use
  * libcfidl: on a channel it must speak the channel record format
  * (channel.c); on a socket it just reads and writes bytes.  An adopted end's
- * related_koid is 0 (the peer's inode is not known).
+ * related_koid is 0 (the peer's koid is not known).
  */
 #ifndef CFIDL_FD_H
 #define CFIDL_FD_H

@@ -80,7 +80,8 @@ typedef struct zx_info_handle_basic {
  * give ZX_ERR_NOT_SUPPORTED.
  *
  * koid: a 64-bit id of the object, the same in every process that holds
- * it: derived from the (st_dev, st_ino) of the object's first fd.
+ * it: given when the object is made (or its fd adopted) and carried with
+ * its handles through channels.
  * related_koid: for channel and eventpair ends, the koid of the peer end;
  * else 0.
  */

@@ -105,6 +105,15 @@ struct cfidl_wait {
 zx_status_t cfidl_wait_begin(cfidl_loop_t *loop, cfidl_wait_t *wait);
 
 /*
+ * cfidl_wait_begin for a handler that does not look at `observed` and
+ * copes with a wake-up whose trigger is gone (it reads until SHOULD_WAIT,
+ * say).  Once begun again from its own handler, such a wait costs no
+ * syscall: the loop keeps its level-triggered registrations and, when
+ * they fire, passes observed 0 instead of looking at the signals.
+ */
+zx_status_t cfidl_wait_begin_blind(cfidl_loop_t *loop, cfidl_wait_t *wait);
+
+/*
  * Cancels a pending wait: ZX_OK and the handler will not run; NOT_FOUND
  * if the wait is not pending (its handler ran, runs now, or never began).
  */
