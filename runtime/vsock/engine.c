@@ -69,7 +69,8 @@ typedef struct conn {
 	unsigned app_rx_gone : 1;    /* writing to the app fails */
 	unsigned write_disabled : 1; /* we disabled writing to the app */
 	unsigned rst_when_flushed : 1;
-	unsigned hup : 1; /* PEER_CLOSED seen: level, never wait for it */
+	unsigned rst_sent : 1; /* closing: our RST went, theirs is awaited */
+	unsigned hup : 1;      /* PEER_CLOSED seen: level, never wait for it */
 	zx_handle_t sock;
 	uint32_t rx_off, rx_len, rx_cap;
 	uint8_t *rxbuf; /* only while rx_len > 0 */
@@ -395,7 +396,13 @@ static void arm_rd(conn_t *c, zx_signals_t trig)
 		c->rd_armed = 0;
 	}
 	c->rd.trigger = trig;
-	if (cfidl_wait_begin(c->e->loop, &c->rd) == ZX_OK)
+	/*
+	 * Waiting for data, the handler only pumps (a read tells it of an
+	 * EOF), so a blind wait saves a look at the signals per wake-up.
+	 * Waiting for the close, it needs them.
+	 */
+	if ((trig == TRIG_DATA ? cfidl_wait_begin_blind(c->e->loop, &c->rd)
+	                       : cfidl_wait_begin(c->e->loop, &c->rd)) == ZX_OK)
 		c->rd_armed = 1;
 }
 
@@ -404,7 +411,7 @@ static void arm_wr(conn_t *c)
 	if (c->dead || c->wr_armed)
 		return;
 	c->wr.trigger = TRIG_WRITE;
-	if (cfidl_wait_begin(c->e->loop, &c->wr) == ZX_OK)
+	if (cfidl_wait_begin_blind(c->e->loop, &c->wr) == ZX_OK)
 		c->wr_armed = 1;
 }
 
@@ -809,6 +816,19 @@ static void on_shutdown_pkt(conn_t *c, uint32_t flags)
 		e->h.on_shutdown(e->ctx, &c->key, flags & CFV_SHUTDOWN_BOTH);
 		if (c->dead)
 			return;
+	}
+	if (c->peer_shut == CFV_SHUTDOWN_BOTH && c->state == ST_CLOSING) {
+		/*
+		 * Both sides closed at once.  Answer with RST, but end only on
+		 * theirs (or the timer): ending now would free the key while
+		 * their RST to this connection is still on its way, and it
+		 * would refuse the next connection on the same ports.
+		 */
+		if (!c->rst_sent) {
+			c->rst_sent = 1;
+			send_rst(e, c, &c->key);
+		}
+		return;
 	}
 	if (c->peer_shut == CFV_SHUTDOWN_BOTH) {
 		if (c->rx_len == 0 || c->app_rx_gone) {

@@ -30,6 +30,11 @@ struct side {
 	int mode;                   /* 0 accept, 1 reject, 2 leave pending */
 	zx_handle_t accepted[MAXC]; /* app ends of accepted connections */
 	int naccepted;
+	/* Connect again on the closed key from on_closed (a service that
+	 * reuses the lowest freed port at once). */
+	bool reconnect;
+	zx_handle_t re_app;
+	zx_status_t re_st;
 };
 
 struct fx {
@@ -85,6 +90,13 @@ static void on_closed(void *ctx, const cfv_key_t *key, zx_status_t reason)
 	s->closed++;
 	s->closed_key = *key;
 	s->reason = reason;
+	if (s->reconnect) {
+		zx_handle_t eng;
+
+		s->reconnect = false;
+		ASSERT_OK(zx_socket_create(0, &s->re_app, &eng));
+		s->re_st = cfv_engine_connect(s->e, key, eng);
+	}
 }
 
 static void on_vmo_done(void *ctx, const cfv_key_t *key, zx_status_t st)
@@ -324,6 +336,52 @@ static void test_connect_data_close(void **state)
 		ASSERT_ST(zx_socket_read(app_b, 0, &c, 1, &n),
 		          ZX_ERR_PEER_CLOSED);
 	}
+	fx_fini(&f);
+}
+
+static bool reconnected(void *arg)
+{
+	struct fx *f = arg;
+
+	return f->a.connected >= 2 || f->a.closed >= 2;
+}
+
+/*
+ * Both apps close at once, so both sides send SHUTDOWN and each answers
+ * the other's with RST.  The side that connected reuses the key the
+ * moment its connection ends: the peer's RST to the old connection must
+ * not refuse the new one.
+ */
+static void test_simultaneous_close_reuse(void **state)
+{
+	struct fx f;
+	zx_handle_t app_a;
+	cfv_engine_stats_t st;
+
+	(void)state;
+	fx_init(&f);
+	app_a = connect_one(&f, 50000, 80);
+	f.a.reconnect = true;
+	ASSERT_OK(zx_handle_close(app_a));
+	ASSERT_OK(zx_handle_close(f.b.accepted[0]));
+	f.b.accepted[0] = ZX_HANDLE_INVALID;
+	assert_true(vt_run_until(f.loop, reconnected, &f, ZX_MSEC(2000)));
+	ASSERT_OK(f.a.re_st);
+	/* The old connection ended cleanly, the new one is up. */
+	assert_int_equal(f.a.closed, 1);
+	assert_int_equal(f.a.reason, ZX_OK);
+	assert_int_equal(f.a.connected, 2);
+	assert_int_equal(f.b.requests, 2);
+	assert_int_equal(f.b.closed, 1);
+	assert_int_equal(f.b.reason, ZX_OK);
+	/* Each side sent one RST, to the old connection only. */
+	cfv_engine_get_stats(f.a.e, &st);
+	assert_int_equal(st.rst_sent, 1);
+	assert_int_equal(st.connections, 1);
+	cfv_engine_get_stats(f.b.e, &st);
+	assert_int_equal(st.rst_sent, 1);
+	assert_int_equal(st.connections, 1);
+	ASSERT_OK(zx_handle_close(f.a.re_app));
 	fx_fini(&f);
 }
 
@@ -1113,6 +1171,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    RT_TEST(test_connect_data_close),
 	    RT_TEST(test_reject),
+	    RT_TEST(test_simultaneous_close_reuse),
 	    RT_TEST(test_accept_later),
 	    RT_TEST(test_two_way_many),
 	    RT_TEST(test_stall_isolated),
