@@ -35,6 +35,8 @@ has '^BENCH name=vsock_sendvmo_8MiB .* unit=ms baseline=socket-write ' \
 	"SendVmo against writing into the socket"
 has '^BENCH name=vsock_echo_64b .* unit=ns baseline=raw-socketpair ' \
 	"echo round trip against a socketpair"
+has '^BENCH name=vsock_echo_64b_unpinned .* unit=ns baseline=raw-socketpair ' \
+	"echo round trip unpinned against a socketpair unpinned"
 has '^BENCH name=vsock_connect_accept_close_host_to_guest .* baseline=raw-unix-connect ' \
 	"connect rate host to guest against AF_UNIX"
 has '^BENCH name=vsock_connect_accept_close_guest_to_host .* baseline=raw-unix-connect ' \
