@@ -326,7 +326,8 @@ static zx_status_t send_msg(int fd, const void *bytes, uint32_t num_bytes,
 
 /*
  * Raises the end's send buffer to SNDBUF_WANT the first time it fills in
- * this process; true if it did.  Deferred from zx_channel_create: most
+ * this process (a write or a wait for WRITABLE found it full); true if it
+ * did.  Deferred from zx_channel_create: most
  * channels never hold much, and two setsockopt calls per channel were a
  * visible share of a vsock connection's syscalls.
  */
@@ -1385,8 +1386,11 @@ int cf_channel_waitfds(struct cf_object *obj, zx_signals_t want,
 		return 0; /* nothing more can change */
 	if ((want & ZX_CHANNEL_READABLE) && !(now & ZX_CHANNEL_READABLE))
 		ev |= EPOLLIN;
-	if ((want & ZX_CHANNEL_WRITABLE) && !(now & ZX_CHANNEL_WRITABLE))
+	if ((want & ZX_CHANNEL_WRITABLE) && !(now & ZX_CHANNEL_WRITABLE)) {
 		ev |= EPOLLOUT;
+		/* A writer that waits for room found it full. */
+		(void)raise_sndbuf(obj);
+	}
 	/* EPOLLHUP is always reported: PEER_CLOSED needs no bit. */
 	out[0].fd = obj->fds[0];
 	out[0].events = ev;

@@ -310,10 +310,18 @@ static zx_status_t arm(cfidl_loop_t *loop, cfidl_wait_t *w)
 {
 	struct slot *s = &loop->slots[w->slot];
 	struct cf_waitfd wf[CF_MAX_WAITFDS];
-	zx_signals_t now = cf_object_signals(s->obj);
+	zx_signals_t now = 0;
 	zx_status_t st;
 	int n;
 
+	/*
+	 * A blind wait on a channel or socket skips the look: their fds are
+	 * registered level-triggered, so epoll reports a trigger that holds
+	 * already on its next round.
+	 */
+	if (!s->blind || (s->obj->type != ZX_OBJ_TYPE_CHANNEL &&
+	                  s->obj->type != ZX_OBJ_TYPE_SOCKET))
+		now = cf_object_signals(s->obj);
 	if (now & w->trigger) {
 		make_ready(loop, w, now);
 		return ZX_OK;

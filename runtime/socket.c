@@ -189,18 +189,18 @@ zx_status_t zx_socket_set_disposition(zx_handle_t handle, uint32_t disposition,
 	           __atomic_load_n(&obj->write_disabled, __ATOMIC_RELAXED)) {
 		st = ZX_ERR_BAD_STATE;
 	} else {
-		if (disposition == ZX_SOCKET_DISPOSITION_WRITE_DISABLED) {
-			if (shutdown(fd, SHUT_WR) < 0)
-				st = cf_errno_status(errno);
-			else
-				__atomic_store_n(&obj->write_disabled, 1,
-				                 __ATOMIC_RELAXED);
-		}
+		bool ours = disposition == ZX_SOCKET_DISPOSITION_WRITE_DISABLED;
 		/* The peer's writes end when our reads do. */
-		if (st == ZX_OK &&
-		    disposition_peer == ZX_SOCKET_DISPOSITION_WRITE_DISABLED &&
-		    shutdown(fd, SHUT_RD) < 0)
+		bool theirs =
+		    disposition_peer == ZX_SOCKET_DISPOSITION_WRITE_DISABLED;
+
+		if ((ours || theirs) && shutdown(fd, ours && theirs ? SHUT_RDWR
+		                                     : ours         ? SHUT_WR
+		                                            : SHUT_RD) < 0)
 			st = cf_errno_status(errno);
+		else if (ours)
+			__atomic_store_n(&obj->write_disabled, 1,
+			                 __ATOMIC_RELAXED);
 	}
 	cf_object_unref(obj);
 	return st;

@@ -801,16 +801,20 @@ static void on_shutdown_pkt(conn_t *c, uint32_t flags)
 		return;
 	}
 	c->peer_shut |= (uint8_t)fresh;
-	if (fresh & CFV_SHUTDOWN_RCV) {
+	{
 		/* The peer reads no more: the app's writes fail from now. */
-		(void)zx_socket_set_disposition(
-		    c->sock, 0, ZX_SOCKET_DISPOSITION_WRITE_DISABLED);
-	}
-	if ((fresh & CFV_SHUTDOWN_SEND) && c->rx_len == 0 &&
-	    !c->write_disabled) {
-		c->write_disabled = 1;
-		(void)zx_socket_set_disposition(
-		    c->sock, ZX_SOCKET_DISPOSITION_WRITE_DISABLED, 0);
+		bool app_w = fresh & CFV_SHUTDOWN_RCV;
+		/* The peer sends no more: the app reads EOF after our data. */
+		bool our_w = (fresh & CFV_SHUTDOWN_SEND) && c->rx_len == 0 &&
+		             !c->write_disabled;
+
+		if (our_w)
+			c->write_disabled = 1;
+		if (app_w || our_w)
+			(void)zx_socket_set_disposition(
+			    c->sock,
+			    our_w ? ZX_SOCKET_DISPOSITION_WRITE_DISABLED : 0,
+			    app_w ? ZX_SOCKET_DISPOSITION_WRITE_DISABLED : 0);
 	}
 	if (e->h.on_shutdown && flags) {
 		e->h.on_shutdown(e->ctx, &c->key, flags & CFV_SHUTDOWN_BOTH);

@@ -660,7 +660,7 @@ static void conn_bind(svc_conn_t *conn, zx_handle_t server_end)
 	conn->con_wait.handler = con_wait_fired;
 	conn->con_wait.object = server_end;
 	conn->con_wait.trigger = ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED;
-	if (cfidl_wait_begin(conn->svc->loop, &conn->con_wait) != ZX_OK) {
+	if (cfidl_wait_begin_blind(conn->svc->loop, &conn->con_wait) != ZX_OK) {
 		zx_handle_close(server_end);
 		conn->idle_con = ZX_HANDLE_INVALID;
 		return;

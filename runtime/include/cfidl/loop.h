@@ -109,7 +109,9 @@ zx_status_t cfidl_wait_begin(cfidl_loop_t *loop, cfidl_wait_t *wait);
  * copes with a wake-up whose trigger is gone (it reads until SHOULD_WAIT,
  * say).  Once begun again from its own handler, such a wait costs no
  * syscall: the loop keeps its level-triggered registrations and, when
- * they fire, passes observed 0 instead of looking at the signals.
+ * they fire, passes observed 0 instead of looking at the signals.  On a
+ * channel or socket it never looks: a trigger that holds already fires
+ * on the loop's next round.
  */
 zx_status_t cfidl_wait_begin_blind(cfidl_loop_t *loop, cfidl_wait_t *wait);
 
