@@ -894,6 +894,148 @@ static void part_connect(void)
 	target("connect_rate_guest_to_host_vs_raw", "ratio", g / r, 0.2, false);
 }
 
+/*
+ * The rate with connections in flight at once: PAR host apps, each on its
+ * own thread, connect+close n times to one guest listener whose app
+ * accepts and closes on another thread; raw: PAR threads connecting to
+ * one AF_UNIX listener.  Context for the sequential figure above, which
+ * is one connection's latency: here the loops batch their wake-ups.
+ */
+#define PAR 4
+
+struct par_conn {
+	cfidl_vsock_app_t *app;
+	int n;
+	zx_status_t st;
+};
+
+static void *par_conn_main(void *arg)
+{
+	struct par_conn *pc = arg;
+
+	pc->st = ZX_OK;
+	for (int i = 0; i < pc->n && pc->st == ZX_OK; i++) {
+		int fd;
+
+		pc->st = cfidl_vsock_app_connect(pc->app, GUEST_CID, H2G_PORT,
+		                                 deadline_ms(10000), &fd, NULL);
+		if (pc->st == ZX_OK)
+			close(fd);
+	}
+	return NULL;
+}
+
+static double vsock_connects_par(struct par_conn *pc, int n)
+{
+	struct acceptor a = {A.guest, H2G_PORT, PAR * n, NULL, ZX_OK};
+	pthread_t t[PAR];
+	double t0 = now_ns();
+	pthread_t at = acceptor_start(&a);
+
+	for (int k = 0; k < PAR; k++) {
+		pc[k].n = n;
+		if (pthread_create(&t[k], NULL, par_conn_main, &pc[k]) != 0)
+			die("pthread_create", errno);
+	}
+	for (int k = 0; k < PAR; k++)
+		pthread_join(t[k], NULL);
+	acceptor_join(at, &a);
+	for (int k = 0; k < PAR; k++)
+		CHECK(pc[k].st);
+	wait_guest_conns(1);
+	return (now_ns() - t0) / (PAR * n);
+}
+
+struct raw_par {
+	const struct sockaddr_un *sa;
+	socklen_t len;
+	int n;
+};
+
+static void *raw_par_main(void *arg)
+{
+	struct raw_par *rp = arg;
+
+	for (int i = 0; i < rp->n; i++) {
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (c < 0 ||
+		    connect(c, (const struct sockaddr *)rp->sa, rp->len) != 0)
+			die("connect", errno);
+		close(c);
+	}
+	return NULL;
+}
+
+static double raw_connects_par(int n)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct raw_acceptor a = {-1, PAR * n, false};
+	struct raw_par rp;
+	pthread_t t[PAR], at;
+
+	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+	         "cfidl-bench-vsock-par-%d", (int)getpid());
+	rp.sa = &sa;
+	rp.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	                     strlen(sa.sun_path + 1));
+	rp.n = n;
+	a.l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (a.l < 0 || bind(a.l, (struct sockaddr *)&sa, rp.len) != 0 ||
+	    listen(a.l, 64) != 0)
+		die("listen", errno);
+	double t0 = now_ns();
+	if (pthread_create(&at, NULL, raw_acceptor_main, &a) != 0)
+		die("pthread_create", errno);
+	for (int k = 0; k < PAR; k++)
+		if (pthread_create(&t[k], NULL, raw_par_main, &rp) != 0)
+			die("pthread_create", errno);
+	for (int k = 0; k < PAR; k++)
+		pthread_join(t[k], NULL);
+	pthread_join(at, NULL);
+	double v = (now_ns() - t0) / (PAR * n);
+	close(a.l);
+	if (!a.ok)
+		die("accept", errno);
+	return v;
+}
+
+static void part_connect_par(const char *suffix)
+{
+	double vv[MAX_SAMPLES], vr[MAX_SAMPLES];
+	struct par_conn pc[PAR];
+	int n = O.conn_iters;
+	char name[80];
+
+	memset(pc, 0, sizeof(pc));
+	for (int k = 0; k < PAR; k++)
+		CHECK(cfidl_vsock_app_open(S.rundir, CFIDL_VSOCK_HOST_CID,
+		                           &pc[k].app));
+	CHECK(cfidl_vsock_app_listen(A.guest, H2G_PORT));
+	for (int i = 0; i < O.samples; i++) {
+		if (i % 2) {
+			vr[i] = raw_connects_par(n);
+			vv[i] = vsock_connects_par(pc, n);
+		} else {
+			vv[i] = vsock_connects_par(pc, n);
+			vr[i] = raw_connects_par(n);
+		}
+	}
+	CHECK(cfidl_vsock_app_unlisten(A.guest, H2G_PORT));
+	for (int k = 0; k < PAR; k++)
+		cfidl_vsock_app_close(pc[k].app);
+	double v = 1e9 / median(vv, (size_t)O.samples);
+	double r = 1e9 / median(vr, (size_t)O.samples);
+	printf("# connect%s, %d in flight (context, no target): %d samples "
+	       "of %d connect+close per host app thread, one guest app "
+	       "thread accepting and closing; raw: %d threads on one "
+	       "AF_UNIX listener\n",
+	       suffix, PAR, O.samples, n, PAR);
+	snprintf(name, sizeof(name),
+	         "vsock_connect_accept_close_%d_in_flight%s", PAR, suffix);
+	bench(name, v, "conn/s", "raw-unix-connect", r);
+}
+
 /* Heap (and RSS) growth of the daemon and guest processes per idle
  * established connection. */
 static void part_idle_memory(void)
@@ -1033,6 +1175,10 @@ int main(int argc, char **argv)
 		place(false);
 		part_echo(hfd, gfd, "_unpinned");
 	}
+	if (want("connect") && strcmp(pin_mode(), "auto") == 0) {
+		place(false);
+		part_connect_par("_unpinned");
+	}
 	place(true);
 	/* Context, no targets: the same on one CPU, where the figures say
 	 * how much work the stack does (four copies per streamed byte where
@@ -1043,8 +1189,10 @@ int main(int argc, char **argv)
 		part_send_vmo(hfd, gfd, "_one_cpu");
 	if (want("echo"))
 		part_echo(hfd, gfd, "");
-	if (want("connect"))
+	if (want("connect")) {
 		part_connect();
+		part_connect_par("");
+	}
 	if (want("idle"))
 		part_idle_memory();
 	close(hfd);

@@ -41,6 +41,8 @@ has '^BENCH name=vsock_connect_accept_close_host_to_guest .* baseline=raw-unix-c
 	"connect rate host to guest against AF_UNIX"
 has '^BENCH name=vsock_connect_accept_close_guest_to_host .* baseline=raw-unix-connect ' \
 	"connect rate guest to host against AF_UNIX"
+has '^BENCH name=vsock_connect_accept_close_4_in_flight .* baseline=raw-unix-connect ' \
+	"connect rate with four in flight against AF_UNIX"
 has '^TARGET idle_conn_bytes value=[0-9.]* limit=1.64e+04 MET$' \
 	"an idle connection costs at most 16 KiB of heap"
 bad=$(grep '^BENCH ' "$out" | grep -cv \
