@@ -1649,6 +1649,10 @@ static void transport_change_client(side_t *s)
 	pthread_join(resetter, NULL);
 	CHECK(st != ZX_ERR_TIMED_OUT);
 	ctl_write(s, "DONE");
+	/* The last connection only once the server dropped the others: it
+	 * must not take this one for one of them. */
+	if (!ctl_expect(s, "GO"))
+		return;
 	fd = cli_connect(s);
 	CHECK(fd >= 0);
 	CHECK(recv(fd, &b, 1, 0) == 1 && b == 1);
@@ -1674,6 +1678,12 @@ static void transport_change_server(side_t *s)
 			CHECK_ST(st, ZX_ERR_TIMED_OUT);
 	}
 	CHECK(strcmp(msg, "DONE") == 0);
+	/* Drop those the client made before DONE and we did not take yet. */
+	while (cfidl_vsock_app_accept(s->app, PORT,
+	                              zx_deadline_after(ZX_MSEC(50)), &fd, NULL,
+	                              NULL) == ZX_OK)
+		close(fd);
+	ctl_write(s, "GO");
 	fd = srv_accept(s);
 	CHECK(fd >= 0);
 	CHECK(xsend(fd, "\1", 1, MSG_NOSIGNAL) == 1);
