@@ -41,6 +41,7 @@
 #include <cfidl/vmo.h>
 #include <cfidl/vsock.h>
 
+#include "bench_report.h"
 #include "guest.h"
 
 #define GUEST_CID   3u
@@ -50,53 +51,6 @@
 #define IDLE_PORT   8000u
 #define CHUNK       (64u * 1024u)
 #define MAX_SAMPLES 31
-
-/* ---- output (bench_bind's format) ---- */
-
-static unsigned targets_total, targets_missed;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void bench(const char *name, double value, const char *unit,
-                  const char *peer, double peer_value)
-{
-	printf("BENCH name=%s value=%.2f unit=%s baseline=%s "
-	       "baseline_value=%.2f ratio=%.3f\n",
-	       name, value, unit, peer, peer_value,
-	       peer_value > 0 ? value / peer_value : 0.0);
-	fflush(stdout);
-}
-
-static void target(const char *what, const char *key, double value,
-                   double limit, bool at_most)
-{
-	bool met = at_most ? value <= limit : value >= limit;
-
-	targets_total++;
-	targets_missed += !met;
-	printf("TARGET %s %s=%.3f limit=%.3g %s\n", what, key, value, limit,
-	       met ? "MET" : "MISSED");
-	fflush(stdout);
-}
 
 /* ---- the stack's processes ---- */
 
@@ -407,10 +361,10 @@ static void place(bool latency_part)
 /* Waits until the guest has at most `want` live connections. */
 static void wait_guest_conns(uint32_t want)
 {
-	double end = now_ns() + 10e9;
+	double end = br_now_ns() + 10e9;
 
 	while (proc_ask(&S.guest, 's').conns > want) {
-		if (now_ns() > end)
+		if (br_now_ns() > end)
 			die("connections to close", ZX_ERR_TIMED_OUT);
 		struct timespec ts = {0, 200 * 1000};
 		nanosleep(&ts, NULL);
@@ -505,12 +459,12 @@ static bool drain(int fd, uint64_t total)
 static double pump(struct writer *w, int rfd)
 {
 	pthread_t t;
-	double t0 = now_ns();
+	double t0 = br_now_ns();
 
 	if (pthread_create(&t, NULL, writer_main, w) != 0)
 		die("pthread_create", errno);
 	bool ok = drain(rfd, w->total);
-	double t1 = now_ns();
+	double t1 = br_now_ns();
 	pthread_join(t, NULL);
 	if (!ok || !w->ok)
 		die(w->vmo_app ? "SendVmo" : "stream", ZX_ERR_IO);
@@ -637,21 +591,21 @@ static void part_stream(int hfd, int gfd, const char *suffix)
 	close(p[0]);
 	close(p[1]);
 	double mb = (double)O.stream_bytes / 1e6;
-	double g = mb / (median(vg, (size_t)O.samples) / 1e9);
-	double h = mb / (median(vh, (size_t)O.samples) / 1e9);
-	double raw = mb / (median(vp, (size_t)O.samples) / 1e9);
+	double g = mb / (br_median(vg, (size_t)O.samples) / 1e9);
+	double h = mb / (br_median(vh, (size_t)O.samples) / 1e9);
+	double raw = mb / (br_median(vp, (size_t)O.samples) / 1e9);
 	printf("# stream: %d samples of %.0f MiB in 64 KiB writes (writer "
 	       "thread -> reader thread), median\n",
 	       O.samples, (double)O.stream_bytes / (1 << 20));
 	char name[64];
 	snprintf(name, sizeof(name), "vsock_stream_guest_to_host%s", suffix);
-	bench(name, g, "MB/s", "raw-pipe", raw);
+	br_bench(name, g, "MB/s", "raw-pipe", raw);
 	snprintf(name, sizeof(name), "vsock_stream_host_to_guest%s", suffix);
-	bench(name, h, "MB/s", "raw-pipe", raw);
+	br_bench(name, h, "MB/s", "raw-pipe", raw);
 	if (*suffix)
 		return;
-	target("stream_guest_to_host_vs_pipe", "ratio", g / raw, 0.5, false);
-	target("stream_host_to_guest_vs_pipe", "ratio", h / raw, 0.5, false);
+	br_target("stream_guest_to_host_vs_pipe", "ratio", g / raw, 0.5, false);
+	br_target("stream_host_to_guest_vs_pipe", "ratio", h / raw, 0.5, false);
 }
 
 /* The guest app sends the VMO on its end (gfd); the host app reads.
@@ -683,8 +637,8 @@ static void part_send_vmo(int hfd, int gfd, const char *suffix)
 	}
 	cfidl_vmo_unmap(map, O.vmo_bytes);
 	zx_handle_close(vmo);
-	double v = median(vv, (size_t)O.samples) / 1e6;
-	double s = median(vs, (size_t)O.samples) / 1e6;
+	double v = br_median(vv, (size_t)O.samples) / 1e6;
+	double s = br_median(vs, (size_t)O.samples) / 1e6;
 	char name[64];
 	snprintf(name, sizeof(name), "vsock_sendvmo_%lluMiB%s",
 	         (unsigned long long)(O.vmo_bytes >> 20), suffix);
@@ -692,10 +646,11 @@ static void part_send_vmo(int hfd, int gfd, const char *suffix)
 	       "baseline: the guest app writes the same bytes (from a "
 	       "mapping of the VMO) into its connection socket\n",
 	       O.samples);
-	bench(name, v, "ms", "socket-write", s);
+	br_bench(name, v, "ms", "socket-write", s);
 	if (*suffix)
 		return;
-	target("sendvmo_speedup_vs_socket_write", "speedup", s / v, 1.2, false);
+	br_target("sendvmo_speedup_vs_socket_write", "speedup", s / v, 1.2,
+	          false);
 }
 
 struct echo {
@@ -726,10 +681,10 @@ static double round_trips(int cfd, int efd, int iters)
 	memset(b, 0x5a, sizeof(b));
 	if (pthread_create(&t, NULL, echo_main, &e) != 0)
 		die("pthread_create", errno);
-	double t0 = now_ns();
+	double t0 = br_now_ns();
 	for (int i = 0; i < iters && ok; i++)
 		ok = write_all(cfd, b, 64) && read_full(cfd, b, 64);
-	double t1 = now_ns();
+	double t1 = br_now_ns();
 	pthread_join(t, NULL);
 	if (!ok || !e.ok)
 		die("echo", ZX_ERR_IO);
@@ -756,15 +711,15 @@ static void part_echo(int hfd, int gfd, const char *suffix)
 	}
 	close(sp[0]);
 	close(sp[1]);
-	double v = median(vv, (size_t)O.samples);
-	double r = median(vr, (size_t)O.samples);
+	double v = br_median(vv, (size_t)O.samples);
+	double r = br_median(vr, (size_t)O.samples);
 	printf("# echo%s: %d samples of %d round trips (guest app -> echo "
 	       "thread on the host app's end), median\n",
 	       suffix, O.samples, O.echo_iters);
 	snprintf(name, sizeof(name), "vsock_echo_64b%s", suffix);
 	snprintf(key, sizeof(key), "echo_vs_raw%s", suffix);
-	bench(name, v, "ns", "raw-socketpair", r);
-	target(key, "ratio", v / r, 3, true);
+	br_bench(name, v, "ns", "raw-socketpair", r);
+	br_target(key, "ratio", v / r, 3, true);
 }
 
 /* ns per connection: n connect+close on the main thread (app `from` to
@@ -774,7 +729,7 @@ static double vsock_connects(cfidl_vsock_app_t *from, cfidl_vsock_app_t *to,
                              uint32_t cid, uint32_t port, int n)
 {
 	struct acceptor a = {to, port, n, NULL, ZX_OK};
-	double t0 = now_ns();
+	double t0 = br_now_ns();
 	pthread_t t = acceptor_start(&a);
 
 	for (int i = 0; i < n; i++) {
@@ -794,7 +749,7 @@ static double vsock_connects(cfidl_vsock_app_t *from, cfidl_vsock_app_t *to,
 	}
 	acceptor_join(t, &a);
 	wait_guest_conns(1); /* the stream connection stays */
-	return (now_ns() - t0) / n;
+	return (br_now_ns() - t0) / n;
 }
 
 struct raw_acceptor {
@@ -833,7 +788,7 @@ static double raw_connects(int n)
 	if (a.l < 0 || bind(a.l, (struct sockaddr *)&sa, len) != 0 ||
 	    listen(a.l, 64) != 0)
 		die("listen", errno);
-	double t0 = now_ns();
+	double t0 = br_now_ns();
 	if (pthread_create(&t, NULL, raw_acceptor_main, &a) != 0)
 		die("pthread_create", errno);
 	for (int i = 0; i < n; i++) {
@@ -844,7 +799,7 @@ static double raw_connects(int n)
 		close(c);
 	}
 	pthread_join(t, NULL);
-	double v = (now_ns() - t0) / n;
+	double v = (br_now_ns() - t0) / n;
 	close(a.l);
 	if (!a.ok)
 		die("accept", errno);
@@ -878,20 +833,22 @@ static void part_connect(void)
 	}
 	CHECK(cfidl_vsock_app_unlisten(A.guest, H2G_PORT));
 	CHECK(cfidl_vsock_app_unlisten(A.host_l, G2H_PORT));
-	double h = 1e9 / median(vh, (size_t)O.samples);
-	double g = 1e9 / median(vg, (size_t)O.samples);
-	double r = 1e9 / median(vr, (size_t)O.samples);
+	double h = 1e9 / br_median(vh, (size_t)O.samples);
+	double g = 1e9 / br_median(vg, (size_t)O.samples);
+	double r = 1e9 / br_median(vr, (size_t)O.samples);
 	printf("# connect: %d samples of %d connect+accept+close (connecting "
 	       "app on one thread, accepting app on another; until the "
 	       "guest holds no connection), median; raw: the same threads "
 	       "on an abstract AF_UNIX listener\n",
 	       O.samples, n);
-	bench("vsock_connect_accept_close_host_to_guest", h, "conn/s",
-	      "raw-unix-connect", r);
-	bench("vsock_connect_accept_close_guest_to_host", g, "conn/s",
-	      "raw-unix-connect", r);
-	target("connect_rate_host_to_guest_vs_raw", "ratio", h / r, 0.2, false);
-	target("connect_rate_guest_to_host_vs_raw", "ratio", g / r, 0.2, false);
+	br_bench("vsock_connect_accept_close_host_to_guest", h, "conn/s",
+	         "raw-unix-connect", r);
+	br_bench("vsock_connect_accept_close_guest_to_host", g, "conn/s",
+	         "raw-unix-connect", r);
+	br_target("connect_rate_host_to_guest_vs_raw", "ratio", h / r, 0.2,
+	          false);
+	br_target("connect_rate_guest_to_host_vs_raw", "ratio", g / r, 0.2,
+	          false);
 }
 
 /*
@@ -929,7 +886,7 @@ static double vsock_connects_par(struct par_conn *pc, int n)
 {
 	struct acceptor a = {A.guest, H2G_PORT, PAR * n, NULL, ZX_OK};
 	pthread_t t[PAR];
-	double t0 = now_ns();
+	double t0 = br_now_ns();
 	pthread_t at = acceptor_start(&a);
 
 	for (int k = 0; k < PAR; k++) {
@@ -943,7 +900,7 @@ static double vsock_connects_par(struct par_conn *pc, int n)
 	for (int k = 0; k < PAR; k++)
 		CHECK(pc[k].st);
 	wait_guest_conns(1);
-	return (now_ns() - t0) / (PAR * n);
+	return (br_now_ns() - t0) / (PAR * n);
 }
 
 struct raw_par {
@@ -984,7 +941,7 @@ static double raw_connects_par(int n)
 	if (a.l < 0 || bind(a.l, (struct sockaddr *)&sa, rp.len) != 0 ||
 	    listen(a.l, 64) != 0)
 		die("listen", errno);
-	double t0 = now_ns();
+	double t0 = br_now_ns();
 	if (pthread_create(&at, NULL, raw_acceptor_main, &a) != 0)
 		die("pthread_create", errno);
 	for (int k = 0; k < PAR; k++)
@@ -993,7 +950,7 @@ static double raw_connects_par(int n)
 	for (int k = 0; k < PAR; k++)
 		pthread_join(t[k], NULL);
 	pthread_join(at, NULL);
-	double v = (now_ns() - t0) / (PAR * n);
+	double v = (br_now_ns() - t0) / (PAR * n);
 	close(a.l);
 	if (!a.ok)
 		die("accept", errno);
@@ -1024,8 +981,8 @@ static void part_connect_par(const char *suffix)
 	CHECK(cfidl_vsock_app_unlisten(A.guest, H2G_PORT));
 	for (int k = 0; k < PAR; k++)
 		cfidl_vsock_app_close(pc[k].app);
-	double v = 1e9 / median(vv, (size_t)O.samples);
-	double r = 1e9 / median(vr, (size_t)O.samples);
+	double v = 1e9 / br_median(vv, (size_t)O.samples);
+	double r = 1e9 / br_median(vr, (size_t)O.samples);
 	printf("# connect%s, %d in flight (context, no target): %d samples "
 	       "of %d connect+close per host app thread, one guest app "
 	       "thread accepting and closing; raw: %d threads on one "
@@ -1033,7 +990,7 @@ static void part_connect_par(const char *suffix)
 	       suffix, PAR, O.samples, n, PAR);
 	snprintf(name, sizeof(name),
 	         "vsock_connect_accept_close_%d_in_flight%s", PAR, suffix);
-	bench(name, v, "conn/s", "raw-unix-connect", r);
+	br_bench(name, v, "conn/s", "raw-unix-connect", r);
 }
 
 /* Heap (and RSS) growth of the daemon and guest processes per idle
@@ -1050,14 +1007,14 @@ static void part_idle_memory(void)
 	struct reply d0 = proc_ask(&S.daemon, 's');
 	struct reply g0 = proc_ask(&S.guest, 's');
 	struct acceptor a = {A.guest, IDLE_PORT, n, gfds, ZX_OK};
-	double t0 = now_ns();
+	double t0 = br_now_ns();
 	pthread_t t = acceptor_start(&a);
 	for (int i = 0; i < n; i++)
 		CHECK(cfidl_vsock_app_connect(A.host, GUEST_CID, IDLE_PORT,
 		                              deadline_ms(10000), &hfds[i],
 		                              NULL));
 	acceptor_join(t, &a);
-	double t_conn = (now_ns() - t0) / n;
+	double t_conn = (br_now_ns() - t0) / n;
 	/* Let every credit update settle. */
 	struct timespec ts = {0, 50 * 1000 * 1000};
 	nanosleep(&ts, NULL);
@@ -1065,13 +1022,13 @@ static void part_idle_memory(void)
 	struct reply g1 = proc_ask(&S.guest, 's');
 	if (g1.conns < (uint32_t)n)
 		die("idle connections", (long)g1.conns);
-	t0 = now_ns();
+	t0 = br_now_ns();
 	for (int i = 0; i < n; i++) {
 		close(hfds[i]);
 		close(gfds[i]);
 	}
 	wait_guest_conns(1);
-	double t_close = (now_ns() - t0) / n;
+	double t_close = (br_now_ns() - t0) / n;
 	CHECK(cfidl_vsock_app_unlisten(A.guest, IDLE_PORT));
 	free(hfds);
 	free(gfds);
@@ -1083,8 +1040,8 @@ static void part_idle_memory(void)
 	       "(mallinfo2) per connection: daemon %.0f B, guest %.0f B; "
 	       "RSS growth per connection: daemon %.0f B, guest %.0f B\n",
 	       n, dh, gh, dr, gr);
-	bench("vsock_idle_conn_heap", dh + gh, "B", "rss-growth", dr + gr);
-	target("idle_conn_bytes", "value", dh + gh, 16384, true);
+	br_bench("vsock_idle_conn_heap", dh + gh, "B", "rss-growth", dr + gr);
+	br_target("idle_conn_bytes", "value", dh + gh, 16384, true);
 	printf("# idle: setting up took %.1f us per connection (connect+"
 	       "accept, host->guest), closing them all %.1f us per "
 	       "connection (both ends closed, until the guest dropped it)\n",
@@ -1203,10 +1160,6 @@ int main(int argc, char **argv)
 	cfidl_vsock_app_close(A.guest);
 	cfidl_vsock_app_close(A.guest_c);
 	stack_stop();
-	if (targets_missed == 0)
-		printf("TARGETS all %u met\n", targets_total);
-	else
-		printf("TARGETS %u of %u missed\n", targets_missed,
-		       targets_total);
+	br_summary();
 	return 0;
 }

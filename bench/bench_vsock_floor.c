@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_report.h"
+
 #define MAX_SAMPLES  31
 #define RING_SLOTS   256u /* a power of two */
 #define PAYLOAD_MAX  64u
@@ -169,53 +171,6 @@ static ssize_t recv_rec(int sock, struct rec *r, int *fd)
 		return -1;
 	}
 	return n;
-}
-
-/* ---- output (bench_vsock's format) ---- */
-
-static unsigned targets_total, targets_missed;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void bench(const char *name, double value, const char *unit,
-                  const char *peer, double peer_value)
-{
-	printf("BENCH name=%s value=%.2f unit=%s baseline=%s "
-	       "baseline_value=%.2f ratio=%.3f\n",
-	       name, value, unit, peer, peer_value,
-	       peer_value > 0 ? value / peer_value : 0.0);
-	fflush(stdout);
-}
-
-static void target(const char *what, const char *key, double value,
-                   double limit, bool at_most)
-{
-	bool met = at_most ? value <= limit : value >= limit;
-
-	targets_total++;
-	targets_missed += !met;
-	printf("TARGET %s %s=%.3f limit=%.3g %s\n", what, key, value, limit,
-	       met ? "MET" : "MISSED");
-	fflush(stdout);
 }
 
 /* ---- the processes ---- */
@@ -761,7 +716,7 @@ static pid_t fork_child(bool guest)
  * reaped; true if it exited 0. */
 static bool reap(volatile pid_t *pid)
 {
-	double end = now_ns() + 5e9;
+	double end = br_now_ns() + 5e9;
 	int ws;
 
 	for (;;) {
@@ -771,7 +726,7 @@ static bool reap(volatile pid_t *pid)
 			*pid = 0;
 			return WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
 		}
-		if (r < 0 || now_ns() > end)
+		if (r < 0 || br_now_ns() > end)
 			return false;
 		struct timespec ts = {0, 1000 * 1000};
 		nanosleep(&ts, NULL);
@@ -847,7 +802,7 @@ static void stack_stop(void)
 static bool wait_guest_idle(void)
 {
 	_Atomic uint32_t *live = &S.shm->guest_live;
-	double end = now_ns() + WAIT_MS * 1e6;
+	double end = br_now_ns() + WAIT_MS * 1e6;
 
 	for (;;) {
 		atomic_store(&S.shm->live_waiter, 1);
@@ -856,7 +811,7 @@ static bool wait_guest_idle(void)
 			atomic_store(&S.shm->live_waiter, 0);
 			return true;
 		}
-		if (now_ns() > end)
+		if (br_now_ns() > end)
 			return false;
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		syscall(SYS_futex, live, FUTEX_WAIT, v, &ts, NULL, 0);
@@ -866,10 +821,10 @@ static bool wait_guest_idle(void)
 /* Also the daemon's side (not timed: between samples). */
 static bool wait_daemon_idle(void)
 {
-	double end = now_ns() + WAIT_MS * 1e6;
+	double end = br_now_ns() + WAIT_MS * 1e6;
 
 	while (atomic_load(&S.shm->daemon_live) != 0) {
-		if (now_ns() > end)
+		if (br_now_ns() > end)
 			return false;
 		struct timespec ts = {0, 100 * 1000};
 		nanosleep(&ts, NULL);
@@ -967,10 +922,10 @@ static double round_trips(int cfd, int efd, int iters, bool counted)
 	memset(b, 0x5a, sizeof(b));
 	if (pthread_create(&t, NULL, echo_main, &e) != 0)
 		die("pthread_create", errno);
-	double t0 = now_ns();
+	double t0 = br_now_ns();
 	for (int i = 0; i < iters && ok; i++)
 		ok = write_all(cfd, b, 64, c) && read_full(cfd, b, 64, c);
-	double t1 = now_ns();
+	double t1 = br_now_ns();
 	pthread_join(t, NULL);
 	if (!ok || !e.ok)
 		die("echo", errno);
@@ -1006,8 +961,8 @@ static void part_echo(void)
 		c1[r] = calls_of(r);
 	close(sp[0]);
 	close(sp[1]);
-	double f = median(vf, (size_t)O.samples);
-	double raw = median(vr, (size_t)O.samples);
+	double f = br_median(vf, (size_t)O.samples);
+	double raw = br_median(vr, (size_t)O.samples);
 	double ops = (double)O.samples * O.echo_iters, per[R_COUNT], sum = 0;
 	for (int r = 0; r < R_COUNT; r++)
 		sum += per[r] = (double)(c1[r] - c0[r]) / ops;
@@ -1021,8 +976,8 @@ static void part_echo(void)
 	       "each epoll_wait+recv+eventfd write one way, epoll_wait+send "
 	       "the other); raw socketpair: 4\n",
 	       per[R_HOST], per[R_DAEMON], per[R_GUEST], per[R_APP], sum);
-	bench("floor_echo_64b", f, "ns", "raw-socketpair", raw);
-	target("floor_echo_vs_raw", "ratio", f / raw, 3, true);
+	br_bench("floor_echo_64b", f, "ns", "raw-socketpair", raw);
+	br_target("floor_echo_vs_raw", "ratio", f / raw, 3, true);
 }
 
 /* The guest app's acceptor: each accept record gets a fresh socket pair,
@@ -1085,7 +1040,7 @@ static double floor_connects(int n, bool lean)
 {
 	struct acceptor a = {S.guest_conn[0], n, lean, false};
 	_Atomic uint64_t *c = &S.shm->calls[R_HOST];
-	double t0 = now_ns();
+	double t0 = br_now_ns();
 	pthread_t t;
 
 	atomic_store(&S.shm->lean, lean); /* the children are idle */
@@ -1114,7 +1069,7 @@ static double floor_connects(int n, bool lean)
 		die("accept", errno);
 	if (!wait_guest_idle())
 		die("connections to close", ETIMEDOUT);
-	double v = (now_ns() - t0) / n;
+	double v = (br_now_ns() - t0) / n;
 	if (!wait_daemon_idle())
 		die("the daemon's connections to close", ETIMEDOUT);
 	return v;
@@ -1157,7 +1112,7 @@ static double raw_connects(int n)
 	    listen(a.l, 64) != 0)
 		die("listen", errno);
 	set_timeout(a.l); /* accept's deadline */
-	double t0 = now_ns();
+	double t0 = br_now_ns();
 	if (pthread_create(&t, NULL, raw_acceptor_main, &a) != 0)
 		die("pthread_create", errno);
 	for (int i = 0; i < n; i++) {
@@ -1168,7 +1123,7 @@ static double raw_connects(int n)
 		close(c);
 	}
 	pthread_join(t, NULL);
-	double v = (now_ns() - t0) / n;
+	double v = (br_now_ns() - t0) / n;
 	close(a.l);
 	if (!a.ok)
 		die("accept", errno);
@@ -1227,9 +1182,9 @@ static void part_connect(void)
 			}
 		}
 	}
-	double f = 1e9 / median(vf, (size_t)O.samples);
-	double l = 1e9 / median(vl, (size_t)O.samples);
-	double raw = 1e9 / median(vr, (size_t)O.samples);
+	double f = 1e9 / br_median(vf, (size_t)O.samples);
+	double l = 1e9 / br_median(vl, (size_t)O.samples);
+	double raw = 1e9 / br_median(vr, (size_t)O.samples);
 	printf("# connect: %d samples of %d connect+accept+close host app -> "
 	       "guest app (until the guest holds no connection), median; "
 	       "raw: the same threads on an abstract AF_UNIX listener, "
@@ -1247,9 +1202,9 @@ static void part_connect(void)
 	            "RST: epoll_ctl DEL, close), 13 when the host app's close "
 	            "comes first (SHUTDOWN: epoll_wait, eventfd write, DEL, "
 	            "close; a wake for the RST)");
-	bench("floor_connect_accept_close", f, "conn/s", "raw-unix-connect",
-	      raw);
-	target("floor_connect_rate_vs_raw", "ratio", f / raw, 0.2, false);
+	br_bench("floor_connect_accept_close", f, "conn/s", "raw-unix-connect",
+	         raw);
+	br_target("floor_connect_rate_vs_raw", "ratio", f / raw, 0.2, false);
 	printf("# connect, lean chain (context, no target): the guest answers "
 	       "a REQUEST at once from a listen backlog (it makes the socket "
 	       "pair and queues the app's end to the acceptor, which only "
@@ -1261,8 +1216,8 @@ static void part_connect(void)
 	            "sendmsg, close, eventfd write; hang-up: epoll_wait, "
 	            "eventfd write, close); daemon 9 (as above without the "
 	            "DEL)");
-	bench("floor_connect_accept_close_lean", l, "conn/s",
-	      "raw-unix-connect", raw);
+	br_bench("floor_connect_accept_close_lean", l, "conn/s",
+	         "raw-unix-connect", raw);
 }
 
 /* The cost of a syscall that wakes nobody (an eventfd write no one
@@ -1276,18 +1231,18 @@ static void calibrate(void)
 	if (fd < 0)
 		die("eventfd", errno);
 	for (int i = 0; i < O.samples; i++) {
-		double t0 = now_ns();
+		double t0 = br_now_ns();
 		for (int k = 0; k < 10000; k++)
 			if (write(fd, &one, sizeof(one)) !=
 			    (ssize_t)sizeof(one))
 				die("eventfd write", errno);
-		v[i] = (now_ns() - t0) / 10000;
+		v[i] = (br_now_ns() - t0) / 10000;
 	}
 	close(fd);
 	printf("# calibration: an eventfd write that wakes nobody takes %.0f "
 	       "ns (median of %d x 10000): the least a syscall the floor "
 	       "adds costs; the rest of its excess is wake-ups\n",
-	       median(v, (size_t)O.samples), O.samples);
+	       br_median(v, (size_t)O.samples), O.samples);
 }
 
 static int count_fds(void)
@@ -1358,10 +1313,6 @@ int main(int argc, char **argv)
 	       fds1);
 	if (fds0 != fds1)
 		die("fd count", fds1 - fds0);
-	if (targets_missed == 0)
-		printf("TARGETS all %u met\n", targets_total);
-	else
-		printf("TARGETS %u of %u missed\n", targets_missed,
-		       targets_total);
+	br_summary();
 	return 0;
 }

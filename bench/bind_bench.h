@@ -1,6 +1,7 @@
 /*
  * The bindings benchmark (bench/README.md, "The bindings benchmark"):
- * shared timing, reporting and allocation counting.
+ * what its parts share: the sink and allocation counting (reporting is
+ * bench_report.h).
  */
 #ifndef CFIDL_BENCH_BIND_BENCH_H
 #define CFIDL_BENCH_BIND_BENCH_H
@@ -9,29 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench_report.h"
+
 /* Results are added here so the optimiser must compute them. */
 extern volatile uint64_t bb_sink;
-
-/* CLOCK_MONOTONIC in nanoseconds. */
-double bb_now_ns(void);
-
-/* Median of v[0..n) (sorts v). */
-double bb_median(double *v, size_t n);
-
-/* `BENCH name=... value=... unit=... baseline=... baseline_value=... ratio=...`
- */
-void bb_bench(const char *name, double value, const char *unit,
-              const char *peer, double peer_value);
-/* `SKIP name=... baseline=... reason="..."` */
-void bb_skip(const char *name, const char *peer, const char *reason);
-/*
- * `TARGET what ratio=... limit=... MET|MISSED`; at_most: MET when
- * value <= limit, else when value >= limit.  Counted for the summary.
- */
-void bb_target(const char *what, const char *key, double value, double limit,
-               bool at_most);
-/* `TARGETS all N met` or `TARGETS K of N missed`. */
-void bb_targets_summary(void);
 
 /* Allocation counting (bind_alloc.c): a page shared with forked servers. */
 typedef struct bb_alloc_counts {

@@ -358,10 +358,10 @@ static const bb_case_t cases[] = {
 /* ns per operation of one sample of n operations. */
 static double sample(bb_op_fn op, uint32_t n)
 {
-	double t0 = bb_now_ns();
+	double t0 = br_now_ns();
 
 	bb_sink += op(n);
-	return (bb_now_ns() - t0) / n;
+	return (br_now_ns() - t0) / n;
 }
 
 /* Operations per sample so that one sample takes about min_ns. */
@@ -370,9 +370,9 @@ static uint32_t calibrate(bb_op_fn op, double min_ns)
 	uint32_t n = 16;
 
 	while (n < (1u << 26)) {
-		double t0 = bb_now_ns();
+		double t0 = br_now_ns();
 		bb_sink += op(n);
-		if (bb_now_ns() - t0 >= min_ns)
+		if (br_now_ns() - t0 >= min_ns)
 			break;
 		n *= 2;
 	}
@@ -419,7 +419,7 @@ void bb_run_codec(bool quick)
 					t[i][s] = sample(ops[i], n[i]);
 			}
 		for (int i = 0; i < N_IMPL; i++)
-			med[i] = ops[i] ? bb_median(t[i], nsamples) : 0;
+			med[i] = ops[i] ? br_median(t[i], nsamples) : 0;
 
 		snprintf(name, sizeof(name), "codec_%s", k->name);
 		printf("# %s: %u wire bytes%s\n", name, memcpy_size,
@@ -427,7 +427,7 @@ void bb_run_codec(bool quick)
 #ifdef HAVE_PROTOBUF_C
 		printf("# %s: %u protobuf bytes\n", name, pb_size);
 #endif
-		bb_bench(name, med[IMPL_FIDL], "ns", "memcpy",
+		br_bench(name, med[IMPL_FIDL], "ns", "memcpy",
 		         med[IMPL_MEMCPY]);
 		if (k->fixed &&
 		    med[IMPL_FIDL] / med[IMPL_MEMCPY] > worst_memcpy) {
@@ -436,23 +436,23 @@ void bb_run_codec(bool quick)
 		}
 		if (k->pb) {
 			have_pb = true;
-			bb_bench(name, med[IMPL_FIDL], "ns", "protobuf-c",
+			br_bench(name, med[IMPL_FIDL], "ns", "protobuf-c",
 			         med[IMPL_PB]);
 			if (med[IMPL_FIDL] / med[IMPL_PB] > worst_pb) {
 				worst_pb = med[IMPL_FIDL] / med[IMPL_PB];
 				worst_pb_case = k->name;
 			}
 		} else {
-			bb_skip(name, "protobuf-c",
+			br_skip(name, "protobuf-c",
 			        "built without protoc-c or libprotobuf-c");
 		}
 	}
 	printf("# worst fixed-size case vs memcpy: %s\n", worst_memcpy_case);
-	bb_target("codec_fixed_vs_memcpy", "worst_ratio", worst_memcpy, 3,
+	br_target("codec_fixed_vs_memcpy", "worst_ratio", worst_memcpy, 3,
 	          true);
 	if (have_pb) {
 		printf("# worst case vs protobuf-c: %s\n", worst_pb_case);
-		bb_target("codec_vs_protobuf-c", "worst_ratio", worst_pb,
+		br_target("codec_vs_protobuf-c", "worst_ratio", worst_pb,
 		          1.0 / 3, true);
 	}
 }

@@ -180,7 +180,7 @@ static double rt_fidl(zx_handle_t ch, uint32_t n)
 {
 	uint8_t out[64];
 	uint64_t sum = 0;
-	double t0 = bb_now_ns();
+	double t0 = br_now_ns();
 
 	for (uint32_t i = 0; i < n; i++) {
 		zx_status_t st = cfidl_bench_EchoCall(ch, payload, &out);
@@ -189,14 +189,14 @@ static double rt_fidl(zx_handle_t ch, uint32_t n)
 		sum += out[5];
 	}
 	bb_sink += sum;
-	return (bb_now_ns() - t0) / n;
+	return (br_now_ns() - t0) / n;
 }
 
 static double rt_raw(int fd, uint32_t n)
 {
 	_Alignas(8) uint8_t in[MSG_BYTES];
 	uint64_t sum = 0;
-	double t0 = bb_now_ns();
+	double t0 = br_now_ns();
 
 	for (uint32_t i = 0; i < n; i++) {
 		if (write(fd, raw_msg, sizeof(raw_msg)) !=
@@ -207,14 +207,14 @@ static double rt_raw(int fd, uint32_t n)
 		sum += in[21];
 	}
 	bb_sink += sum;
-	return (bb_now_ns() - t0) / n;
+	return (br_now_ns() - t0) / n;
 }
 
 #ifdef HAVE_TIRPC
 static double rt_tirpc(CLIENT *c, uint32_t n)
 {
 	uint64_t sum = 0;
-	double t0 = bb_now_ns();
+	double t0 = br_now_ns();
 
 	for (uint32_t i = 0; i < n; i++) {
 		char *r = bench_echo_call_1((char *)payload, c);
@@ -223,7 +223,7 @@ static double rt_tirpc(CLIENT *c, uint32_t n)
 		sum += (uint8_t)r[5];
 	}
 	bb_sink += sum;
-	return (bb_now_ns() - t0) / n;
+	return (br_now_ns() - t0) / n;
 }
 #endif
 
@@ -383,28 +383,28 @@ static void round_trips(const peers_t *p, bool quick)
 		}
 	for (int i = 0; i < N_RT; i++)
 		med[i] = (i != RT_TIRPC || have_tirpc)
-		             ? bb_median(t[i], nsamples)
+		             ? br_median(t[i], nsamples)
 		             : 0;
 	printf("# two-way: %zu-byte messages (64-byte payload), median ns "
 	       "per round trip over %u samples of %u calls\n",
 	       MSG_BYTES, nsamples, n);
-	bb_bench("roundtrip_64b", med[RT_FIDL_LOOP], "ns", "raw-seqpacket",
+	br_bench("roundtrip_64b", med[RT_FIDL_LOOP], "ns", "raw-seqpacket",
 	         med[RT_RAW]);
 	if (have_tirpc)
-		bb_bench("roundtrip_64b", med[RT_FIDL_LOOP], "ns", "tirpc-unix",
+		br_bench("roundtrip_64b", med[RT_FIDL_LOOP], "ns", "tirpc-unix",
 		         med[RT_TIRPC]);
 	else
-		bb_skip("roundtrip_64b", "tirpc-unix",
+		br_skip("roundtrip_64b", "tirpc-unix",
 		        "built without rpcgen or libtirpc");
-	bb_bench("roundtrip_64b_tight_server", med[RT_FIDL_TIGHT], "ns",
+	br_bench("roundtrip_64b_tight_server", med[RT_FIDL_TIGHT], "ns",
 	         "raw-seqpacket", med[RT_RAW]);
 	if (have_tirpc)
-		bb_bench("roundtrip_64b_tight_server", med[RT_FIDL_TIGHT], "ns",
+		br_bench("roundtrip_64b_tight_server", med[RT_FIDL_TIGHT], "ns",
 		         "tirpc-unix", med[RT_TIRPC]);
-	bb_target("roundtrip_vs_raw", "ratio", med[RT_FIDL_LOOP] / med[RT_RAW],
+	br_target("roundtrip_vs_raw", "ratio", med[RT_FIDL_LOOP] / med[RT_RAW],
 	          1.3, true);
 	if (have_tirpc)
-		bb_target("roundtrip_vs_tirpc", "ratio",
+		br_target("roundtrip_vs_tirpc", "ratio",
 		          med[RT_FIDL_LOOP] / med[RT_TIRPC], 0.5, true);
 }
 
@@ -425,24 +425,24 @@ static void send_fidl(zx_handle_t ch)
 /* Seconds for n one-way messages and one round trip behind them. */
 static double burst_fidl(zx_handle_t ch, uint32_t n)
 {
-	double t0 = bb_now_ns();
+	double t0 = br_now_ns();
 
 	for (uint32_t i = 0; i < n; i++)
 		send_fidl(ch);
 	rt_fidl(ch, 1);
-	return (bb_now_ns() - t0) / 1e9;
+	return (br_now_ns() - t0) / 1e9;
 }
 
 static double burst_raw(int fd, uint32_t n)
 {
-	double t0 = bb_now_ns();
+	double t0 = br_now_ns();
 
 	for (uint32_t i = 0; i < n; i++)
 		if (write(fd, raw_oneway, sizeof(raw_oneway)) !=
 		    (ssize_t)sizeof(raw_oneway))
 			fail("raw write", errno);
 	rt_raw(fd, 1);
-	return (bb_now_ns() - t0) / 1e9;
+	return (br_now_ns() - t0) / 1e9;
 }
 
 static void one_way(const peers_t *p, bool quick)
@@ -464,13 +464,13 @@ static void one_way(const peers_t *p, bool quick)
 		tf[s] = n / tf[s];
 		tr[s] = n / tr[s];
 	}
-	mps_f = bb_median(tf, nsamples);
-	mps_r = bb_median(tr, nsamples);
+	mps_f = br_median(tf, nsamples);
+	mps_r = br_median(tr, nsamples);
 	printf("# one-way: %u messages of %zu bytes per sample, median of "
 	       "%u; the server is fidl-loop\n",
 	       n, MSG_BYTES, nsamples);
-	bb_bench("oneway_64b_msgs", mps_f, "msgs/s", "raw-socketpair", mps_r);
-	bb_bench("oneway_64b_bandwidth", mps_f * MSG_BYTES / 1e6, "MB/s",
+	br_bench("oneway_64b_msgs", mps_f, "msgs/s", "raw-socketpair", mps_r);
+	br_bench("oneway_64b_bandwidth", mps_f * MSG_BYTES / 1e6, "MB/s",
 	         "raw-socketpair", mps_r * MSG_BYTES / 1e6);
 }
 
@@ -483,7 +483,7 @@ static void allocations(const peers_t *p, bool quick)
 	long client, server;
 
 	if (!bb_alloc_available() || !c) {
-		bb_skip("allocs_per_call", "none",
+		br_skip("allocs_per_call", "none",
 		        "allocations are not counted under AddressSanitizer");
 		return;
 	}
@@ -497,7 +497,7 @@ static void allocations(const peers_t *p, bool quick)
 	server = c->server;
 	printf("# allocations in %u two-way calls: client %ld, server %ld\n", n,
 	       client, server);
-	bb_target("allocs_per_two_way_call", "value",
+	br_target("allocs_per_two_way_call", "value",
 	          (double)(client + server) / n, 0, true);
 
 	c->client = c->server = 0;
@@ -509,7 +509,7 @@ static void allocations(const peers_t *p, bool quick)
 	printf("# allocations in %u one-way messages (+1 call): client %ld, "
 	       "server %ld\n",
 	       n, client, server);
-	bb_target("allocs_per_one_way_message", "value",
+	br_target("allocs_per_one_way_message", "value",
 	          (double)(client + server) / n, 0, true);
 }
 
