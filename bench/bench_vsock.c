@@ -41,6 +41,7 @@
 #include <cfidl/vmo.h>
 #include <cfidl/vsock.h>
 
+#include "bench_raw.h"
 #include "bench_report.h"
 #include "guest.h"
 
@@ -752,57 +753,13 @@ static double vsock_connects(cfidl_vsock_app_t *from, cfidl_vsock_app_t *to,
 	return (br_now_ns() - t0) / n;
 }
 
-struct raw_acceptor {
-	int l, n;
-	bool ok;
-};
-
-static void *raw_acceptor_main(void *arg)
+/* The raw peer, dying on failure. */
+static double raw_connects(int n, int threads)
 {
-	struct raw_acceptor *a = arg;
+	double v = br_raw_connects("vsock", n, threads);
 
-	a->ok = true;
-	for (int i = 0; i < a->n && a->ok; i++) {
-		int s = accept4(a->l, NULL, NULL, SOCK_CLOEXEC);
-
-		a->ok = s >= 0;
-		if (s >= 0)
-			close(s);
-	}
-	return NULL;
-}
-
-/* The same shape on a raw AF_UNIX listener: connect+close here, an
- * acceptor thread accepting and closing. */
-static double raw_connects(int n)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct raw_acceptor a = {-1, n, false};
-	pthread_t t;
-
-	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
-	         "cfidl-bench-vsock-%d", (int)getpid());
-	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-	                            strlen(sa.sun_path + 1));
-	a.l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (a.l < 0 || bind(a.l, (struct sockaddr *)&sa, len) != 0 ||
-	    listen(a.l, 64) != 0)
-		die("listen", errno);
-	double t0 = br_now_ns();
-	if (pthread_create(&t, NULL, raw_acceptor_main, &a) != 0)
-		die("pthread_create", errno);
-	for (int i = 0; i < n; i++) {
-		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (c < 0 || connect(c, (struct sockaddr *)&sa, len) != 0)
-			die("connect", errno);
-		close(c);
-	}
-	pthread_join(t, NULL);
-	double v = (br_now_ns() - t0) / n;
-	close(a.l);
-	if (!a.ok)
-		die("accept", errno);
+	if (v < 0)
+		die("raw AF_UNIX connect+accept", (long)v);
 	return v;
 }
 
@@ -826,7 +783,7 @@ static void part_connect(void)
 				                       G2H_PORT, n);
 				break;
 			default:
-				vr[i] = raw_connects(n);
+				vr[i] = raw_connects(n, 1);
 				break;
 			}
 		}
@@ -903,60 +860,6 @@ static double vsock_connects_par(struct par_conn *pc, int n)
 	return (br_now_ns() - t0) / (PAR * n);
 }
 
-struct raw_par {
-	const struct sockaddr_un *sa;
-	socklen_t len;
-	int n;
-};
-
-static void *raw_par_main(void *arg)
-{
-	struct raw_par *rp = arg;
-
-	for (int i = 0; i < rp->n; i++) {
-		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (c < 0 ||
-		    connect(c, (const struct sockaddr *)rp->sa, rp->len) != 0)
-			die("connect", errno);
-		close(c);
-	}
-	return NULL;
-}
-
-static double raw_connects_par(int n)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct raw_acceptor a = {-1, PAR * n, false};
-	struct raw_par rp;
-	pthread_t t[PAR], at;
-
-	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
-	         "cfidl-bench-vsock-par-%d", (int)getpid());
-	rp.sa = &sa;
-	rp.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-	                     strlen(sa.sun_path + 1));
-	rp.n = n;
-	a.l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (a.l < 0 || bind(a.l, (struct sockaddr *)&sa, rp.len) != 0 ||
-	    listen(a.l, 64) != 0)
-		die("listen", errno);
-	double t0 = br_now_ns();
-	if (pthread_create(&at, NULL, raw_acceptor_main, &a) != 0)
-		die("pthread_create", errno);
-	for (int k = 0; k < PAR; k++)
-		if (pthread_create(&t[k], NULL, raw_par_main, &rp) != 0)
-			die("pthread_create", errno);
-	for (int k = 0; k < PAR; k++)
-		pthread_join(t[k], NULL);
-	pthread_join(at, NULL);
-	double v = (br_now_ns() - t0) / (PAR * n);
-	close(a.l);
-	if (!a.ok)
-		die("accept", errno);
-	return v;
-}
-
 static void part_connect_par(const char *suffix)
 {
 	double vv[MAX_SAMPLES], vr[MAX_SAMPLES];
@@ -971,11 +874,11 @@ static void part_connect_par(const char *suffix)
 	CHECK(cfidl_vsock_app_listen(A.guest, H2G_PORT));
 	for (int i = 0; i < O.samples; i++) {
 		if (i % 2) {
-			vr[i] = raw_connects_par(n);
+			vr[i] = raw_connects(PAR * n, PAR);
 			vv[i] = vsock_connects_par(pc, n);
 		} else {
 			vv[i] = vsock_connects_par(pc, n);
-			vr[i] = raw_connects_par(n);
+			vr[i] = raw_connects(PAR * n, PAR);
 		}
 	}
 	CHECK(cfidl_vsock_app_unlisten(A.guest, H2G_PORT));

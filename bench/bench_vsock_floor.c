@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_raw.h"
 #include "bench_report.h"
 
 #define MAX_SAMPLES  31
@@ -1075,58 +1076,13 @@ static double floor_connects(int n, bool lean)
 	return v;
 }
 
-struct raw_acceptor {
-	int l, n;
-	bool ok;
-};
-
-static void *raw_acceptor_main(void *arg)
-{
-	struct raw_acceptor *a = arg;
-
-	a->ok = true;
-	for (int i = 0; i < a->n && a->ok; i++) {
-		int s = accept4(a->l, NULL, NULL, SOCK_CLOEXEC);
-
-		a->ok = s >= 0;
-		if (s >= 0)
-			close(s);
-	}
-	return NULL;
-}
-
-/* bench_vsock's raw peer: connect+close here on an abstract AF_UNIX
- * listener, an acceptor thread accepting and closing. */
+/* bench_vsock's raw peer, dying on failure. */
 static double raw_connects(int n)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct raw_acceptor a = {-1, n, false};
-	pthread_t t;
+	double v = br_raw_connects("vsock-floor", n, 1);
 
-	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
-	         "cfidl-bench-vsock-floor-%d", (int)getpid());
-	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-	                            strlen(sa.sun_path + 1));
-	a.l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (a.l < 0 || bind(a.l, (struct sockaddr *)&sa, len) != 0 ||
-	    listen(a.l, 64) != 0)
-		die("listen", errno);
-	set_timeout(a.l); /* accept's deadline */
-	double t0 = br_now_ns();
-	if (pthread_create(&t, NULL, raw_acceptor_main, &a) != 0)
-		die("pthread_create", errno);
-	for (int i = 0; i < n; i++) {
-		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (c < 0 || connect(c, (struct sockaddr *)&sa, len) != 0)
-			die("connect", errno);
-		close(c);
-	}
-	pthread_join(t, NULL);
-	double v = (br_now_ns() - t0) / n;
-	close(a.l);
-	if (!a.ok)
-		die("accept", errno);
+	if (v < 0)
+		die("raw AF_UNIX connect+accept", (long)v);
 	return v;
 }
 
