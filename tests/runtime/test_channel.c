@@ -1,7 +1,9 @@
 /* Channels: messages, handles, limits, errors, calls, processes. */
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -385,6 +387,60 @@ static void full_channel_keeps_handles(void **state)
 	ASSERT_OK(zx_handle_close_many(all, 2));
 }
 
+/* Full-size records a bare seqpacket socketpair takes before EAGAIN. */
+static int raw_capacity(void)
+{
+	int sv[2], n = 0;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	while (send(sv[0], big, MAXB, MSG_DONTWAIT) == (ssize_t)MAXB)
+		n++;
+	close(sv[0]);
+	close(sv[1]);
+	return n;
+}
+
+static long proc_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* The send buffer is raised when it first fills, not at create: a channel
+ * still holds more than a bare socket where the kernel allows it. */
+static void full_channel_raises_sndbuf(void **state)
+{
+	zx_handle_t a, b;
+	int n = 0, raw = raw_capacity();
+	long max = proc_long("/proc/sys/net/core/wmem_max");
+	long def = proc_long("/proc/sys/net/core/wmem_default");
+	uint32_t nb;
+
+	(void)state;
+	ASSERT_OK(zx_channel_create(0, &a, &b));
+	while (zx_channel_write(a, 0, big, MAXB, NULL, 0) == ZX_OK)
+		n++;
+	assert_true(n >= raw);
+	if (max > def && def > 0)
+		assert_true(n > raw);
+	else
+		print_message("wmem_max %ld <= wmem_default %ld: nothing to "
+		              "raise\n",
+		              max, def);
+	while (n-- > 0)
+		ASSERT_OK(
+		    zx_channel_read(b, 0, rbuf, NULL, MAXB, 0, &nb, NULL));
+	zx_handle_t all[] = {a, b};
+	ASSERT_OK(zx_handle_close_many(all, 2));
+}
+
 /* ---- calls ---- */
 
 struct server {
@@ -680,6 +736,7 @@ int main(void)
 	    RT_TEST(write_etc_dispositions),
 	    RT_TEST(nested_channel),
 	    RT_TEST(full_channel_keeps_handles),
+	    RT_TEST(full_channel_raises_sndbuf),
 	    RT_TEST(call_basic_and_events_stay),
 	    RT_TEST(concurrent_calls),
 	    RT_TEST(call_timeout_then_late_reply),
