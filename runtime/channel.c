@@ -327,9 +327,9 @@ static zx_status_t send_msg(int fd, const void *bytes, uint32_t num_bytes,
 /*
  * Raises the end's send buffer to SNDBUF_WANT the first time it fills in
  * this process (a write or a wait for WRITABLE found it full); true if it
- * did.  Deferred from zx_channel_create: most
- * channels never hold much, and two setsockopt calls per channel were a
- * visible share of a vsock connection's syscalls.
+ * did.  Deferred from zx_channel_create: most channels never hold much,
+ * and two setsockopt calls per channel were a visible share of a vsock
+ * connection's syscalls.
  */
 static bool raise_sndbuf(struct cf_object *ch)
 {

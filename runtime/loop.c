@@ -138,8 +138,7 @@ struct slot {
 	uint32_t gen;
 	uint32_t next_free;
 	bool handling; /* its handler runs now */
-	bool
-	    blind; /* its handler ignores `observed` (cfidl_wait_begin_blind) */
+	bool blind;    /* begun by cfidl_wait_begin_blind */
 	struct cf_object *obj;
 	zx_signals_t trigger; /* what the registrations watch for */
 	int n;

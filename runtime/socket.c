@@ -193,10 +193,9 @@ zx_status_t zx_socket_set_disposition(zx_handle_t handle, uint32_t disposition,
 		/* The peer's writes end when our reads do. */
 		bool theirs =
 		    disposition_peer == ZX_SOCKET_DISPOSITION_WRITE_DISABLED;
+		int how = ours ? (theirs ? SHUT_RDWR : SHUT_WR) : SHUT_RD;
 
-		if ((ours || theirs) && shutdown(fd, ours && theirs ? SHUT_RDWR
-		                                     : ours         ? SHUT_WR
-		                                            : SHUT_RD) < 0)
+		if ((ours || theirs) && shutdown(fd, how) < 0)
 			st = cf_errno_status(errno);
 		else if (ours)
 			__atomic_store_n(&obj->write_disabled, 1,

@@ -791,6 +791,25 @@ static void on_rw(conn_t *c, const cfv_hdr_t *h, const uint8_t *payload)
 	maybe_credit_update(c);
 }
 
+/*
+ * What the peer's fresh SHUTDOWN flags do to the app's socket, in one
+ * call: RCV (the peer reads no more) ends the app's writes; SEND (the peer
+ * sends no more) gives the app EOF once it has read what we hold.
+ */
+static void shut_app_socket(conn_t *c, uint32_t fresh)
+{
+	bool app_w = fresh & CFV_SHUTDOWN_RCV;
+	bool our_w =
+	    (fresh & CFV_SHUTDOWN_SEND) && c->rx_len == 0 && !c->write_disabled;
+
+	if (our_w)
+		c->write_disabled = 1;
+	if (app_w || our_w)
+		(void)zx_socket_set_disposition(
+		    c->sock, our_w ? ZX_SOCKET_DISPOSITION_WRITE_DISABLED : 0,
+		    app_w ? ZX_SOCKET_DISPOSITION_WRITE_DISABLED : 0);
+}
+
 static void on_shutdown_pkt(conn_t *c, uint32_t flags)
 {
 	cfv_engine_t *e = c->e;
@@ -801,21 +820,7 @@ static void on_shutdown_pkt(conn_t *c, uint32_t flags)
 		return;
 	}
 	c->peer_shut |= (uint8_t)fresh;
-	{
-		/* The peer reads no more: the app's writes fail from now. */
-		bool app_w = fresh & CFV_SHUTDOWN_RCV;
-		/* The peer sends no more: the app reads EOF after our data. */
-		bool our_w = (fresh & CFV_SHUTDOWN_SEND) && c->rx_len == 0 &&
-		             !c->write_disabled;
-
-		if (our_w)
-			c->write_disabled = 1;
-		if (app_w || our_w)
-			(void)zx_socket_set_disposition(
-			    c->sock,
-			    our_w ? ZX_SOCKET_DISPOSITION_WRITE_DISABLED : 0,
-			    app_w ? ZX_SOCKET_DISPOSITION_WRITE_DISABLED : 0);
-	}
+	shut_app_socket(c, fresh);
 	if (e->h.on_shutdown && flags) {
 		e->h.on_shutdown(e->ctx, &c->key, flags & CFV_SHUTDOWN_BOTH);
 		if (c->dead)
